@@ -1,0 +1,62 @@
+"""Dependencies shared by every router: database session, the signed-in staff member, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from api.security import staff_for_token
+from domain.schemas import Actor, Role
+from store.db import get_engine
+from store.register import Staff
+
+bearer = HTTPBearer(auto_error=False, description="A token from `send-engine issue-token`")
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def current_staff(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Staff:
+    """The staff member behind the bearer token (or the web pages' token cookie); 401 otherwise."""
+    token = credentials.credentials if credentials else request.cookies.get("send_token")
+    staff = staff_for_token(session, token) if token else None
+    if staff is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return staff
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+
+
+def actor_of(staff: Staff) -> Actor:
+    return Actor(staff_id=staff.id, role=Role(staff.role))
+
+
+def require_role(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that lets only the given roles through (403 for anyone else)."""
+
+    def check(staff: CurrentStaff) -> Staff:
+        if Role(staff.role) not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"only the {' or '.join(roles)} can do this"
+            )
+        return staff
+
+    return Depends(check)

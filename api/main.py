@@ -1,0 +1,37 @@
+"""The FastAPI app: every router under /api/v1, the web pages, and /health."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from store.db import get_engine
+
+# One router module per resource, each exposing `router` (and web pages under templates/web).
+ROUTERS = [
+    "api.routes.health",
+]
+
+
+def create_app() -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        get_engine()
+        yield
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="SEND case engine",
+        version="0.1.0",
+        description="Statutory SEND processes as durable cases: deadlines remind and escalate by themselves.",
+    )
+    for name in ROUTERS:
+        app.include_router(importlib.import_module(name).router)
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,153 @@
+"""Payloads passed between the API, the workflows and the activities (no I/O, safe in the sandbox).
+
+They carry ids, roles and dates only: names, emails and dates of birth stay in the register and are
+looked up by the activities that need them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Role(StrEnum):
+    sendco = "sendco"
+    headteacher = "headteacher"
+    staff = "staff"
+
+
+class Actor(BaseModel):
+    """Who did something: a staff member with a role, or the engine itself (staff_id None)."""
+
+    staff_id: int | None = None
+    role: Role | None = None
+
+    @property
+    def label(self) -> str:
+        return f"staff:{self.staff_id}" if self.staff_id is not None else "engine"
+
+
+ENGINE = Actor()
+
+
+class Recipient(BaseModel):
+    """Someone to email, resolved to addresses from the register by the email activity.
+
+    kind is a staff role (sendco, headteacher), 'parent' (every parent or carer linked to the pupil),
+    an agency kind (la_sen, ep_service, health, social_care, other), or 'staff' with staff_id.
+    """
+
+    kind: str
+    staff_id: int | None = None
+    agency_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        ident = self.staff_id or self.agency_id
+        return f"{self.kind}:{ident}" if ident else self.kind
+
+
+class SchoolCalendar(BaseModel):
+    """What a workflow needs of the school's calendar for its own date arithmetic."""
+
+    terms: list[tuple[dt.date, dt.date]] = Field(default_factory=list)
+    inset_days: list[dt.date] = Field(default_factory=list)
+    sendco_working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+
+
+class CaseRef(BaseModel):
+    """A case as its workflow knows it."""
+
+    case_id: str
+    workflow_id: str
+    process: str
+    pupil_id: int
+    school_id: int
+    calendar: SchoolCalendar = Field(default_factory=SchoolCalendar)
+
+
+class Invite(BaseModel):
+    """A meeting invitation, sent as an .ics attachment."""
+
+    uid: str
+    start: dt.datetime
+    minutes: int = 60
+    summary: str
+    location: str = ""
+    sequence: int = 0
+
+
+class EmailRequest(BaseModel):
+    """One logical email; key makes it exactly-once (workflow id + step + recipient role + sequence)."""
+
+    key: str
+    case_id: str | None
+    template: str
+    to: list[Recipient]
+    context: dict[str, Any] = Field(default_factory=dict)
+    invite: Invite | None = None
+
+
+class EmailResult(BaseModel):
+    key: str
+    status: str
+    recipients: int = 0
+
+
+class DeadlineRecord(BaseModel):
+    case_id: str
+    key: str
+    step: str
+    rule_id: str
+    owner: str
+    due: dt.date
+    status: str
+    at: dt.datetime
+
+
+class ChronologyNote(BaseModel):
+    case_id: str
+    at: dt.datetime
+    actor: str
+    action: str
+    detail: str = ""
+
+
+class CaseProgress(BaseModel):
+    case_id: str
+    at: dt.datetime
+    step: str
+    next_action: str
+    closed: bool = False
+    flags: list[str] | None = None
+    facts: dict[str, Any] | None = None
+
+
+class ApprovalRecord(BaseModel):
+    case_id: str
+    key: str
+    step: str
+    summary: str
+    status: str
+    at: dt.datetime
+    decided_by: int | None = None
+    comment: str | None = None
+
+
+class ApprovalDecision(BaseModel):
+    """The headteacher's answer to a pending approval."""
+
+    key: str
+    approve: bool
+    comment: str = Field(default="", max_length=2000)
+    actor: Actor
+
+
+class DueDateChange(BaseModel):
+    key: str
+    due: dt.date
+    reason: str = Field(min_length=1, max_length=1000)
+    actor: Actor

@@ -1,0 +1,119 @@
+"""Case projections written by the workflows: cases, deadlines, chronology, outbox, approvals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class DeadlineStatus(StrEnum):
+    pending = "pending"
+    met = "met"
+    missed = "missed"
+    escalated = "escalated"
+    cancelled = "cancelled"
+
+
+class Case(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    process: str = Field(index=True, max_length=40)
+    workflow_id: str = Field(unique=True, max_length=80)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    status: CaseStatus = Field(default=CaseStatus.open, index=True)
+    step: str = Field(default="starting", max_length=60)
+    next_action: str = Field(default="", max_length=500)
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    facts: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    started_by: int = Field(foreign_key="staff.id")
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None = None
+
+
+class Deadline(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    key: str = Field(max_length=120, description="Unique within the case: step and cycle")
+    step: str = Field(max_length=60)
+    rule_id: str = Field(max_length=40, index=True)
+    owner: str = Field(max_length=40, description="Who must act: a role or agency kind")
+    due: dt.date = Field(index=True)
+    status: DeadlineStatus = Field(default=DeadlineStatus.pending, index=True)
+    met_at: dt.datetime | None = None
+    missed_at: dt.datetime | None = None
+    escalated_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+
+
+class ChronologyEntry(SQLModel, table=True):
+    """Append-only: when, who, what."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    at: dt.datetime
+    actor: str = Field(max_length=80, description="staff:<id>, or 'engine' for the case itself")
+    action: str = Field(max_length=80)
+    detail: str = Field(default="", max_length=4000)
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    case_id: str | None = Field(default=None, foreign_key="case.id", index=True, max_length=36)
+    template: str = Field(max_length=80)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    subject: str = Field(max_length=300)
+    status: OutboxStatus = Field(default=OutboxStatus.pending, index=True)
+    attempts: int = 0
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class Approval(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("case_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    key: str = Field(max_length=120)
+    step: str = Field(max_length=60)
+    summary: str = Field(default="", max_length=1000)
+    status: ApprovalStatus = Field(default=ApprovalStatus.pending, index=True)
+    requested_at: dt.datetime
+    decided_by: int | None = Field(default=None, foreign_key="staff.id")
+    decided_at: dt.datetime | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ReceivedMail(SQLModel, table=True):
+    """A message the embedded development SMTP server received, kept so it can be read in the product."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: dt.datetime = Field(index=True)
+    mail_from: str = Field(max_length=320)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    subject: str = Field(default="", max_length=500)
+    message_id: str | None = Field(default=None, max_length=300)
+    raw: str

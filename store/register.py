@@ -1,0 +1,170 @@
+"""The register: school, staff, pupils, parents and carers, agencies, and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import EmailStr, field_validator, model_validator
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.census import NeedType, SenProvision, validate_sen_record
+from domain.schemas import Role
+
+
+class AgencyKind(StrEnum):
+    la_sen = "la_sen"
+    ep_service = "ep_service"
+    health = "health"
+    social_care = "social_care"
+    other = "other"
+
+
+class TermDates(SQLModel):
+    start: dt.date
+    end: dt.date
+
+
+# --- School -----------------------------------------------------------------
+class SchoolBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    urn: str | None = Field(default=None, max_length=20)
+    local_authority: str = Field(min_length=1, max_length=100)
+    terms: list[TermDates] = Field(default_factory=list, sa_column=Column(JSON))
+    inset_days: list[dt.date] = Field(default_factory=list, sa_column=Column(JSON))
+    sendco_working_days: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], sa_column=Column(JSON),
+        description="Weekdays the SENDCo works, Monday=0",
+    )
+
+    @field_validator("sendco_working_days")
+    @classmethod
+    def _weekdays(cls, days: list[int]) -> list[int]:
+        if not days or any(d not in range(7) for d in days):
+            raise ValueError("give at least one weekday, Monday=0 to Sunday=6")
+        return sorted(set(days))
+
+
+class School(SchoolBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class SchoolCreate(SchoolBase):
+    pass
+
+
+class SchoolPublic(SchoolBase):
+    id: int
+
+
+# --- Staff ------------------------------------------------------------------
+class StaffBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=320)
+    role: Role
+
+
+class Staff(StaffBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    email: str = Field(max_length=320, unique=True)
+
+
+class StaffCreate(StaffBase):
+    school_id: int
+
+
+class StaffPublic(StaffBase):
+    id: int
+    school_id: int
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token, stored only as its SHA-256 digest, bound to one staff member."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True, index=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: dt.datetime
+    revoked: bool = False
+
+
+# --- Pupils -----------------------------------------------------------------
+class PupilBase(SQLModel):
+    legal_name: str = Field(min_length=1, max_length=200)
+    date_of_birth: dt.date
+    year_group: int = Field(ge=-2, le=14, description="N1=-2, N2=-1, Reception=0, Year 1..14")
+    sen_provision: SenProvision = SenProvision.N
+    needs: list[NeedType] = Field(
+        default_factory=list, sa_column=Column(JSON), description="Ranked need codes, at most two"
+    )
+    local_authority: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _census_rules(self) -> PupilBase:
+        validate_sen_record(self.sen_provision, self.needs)
+        return self
+
+
+class Pupil(PupilBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+
+
+class PupilCreate(PupilBase):
+    school_id: int
+
+
+class PupilPublic(PupilBase):
+    id: int
+    school_id: int
+
+
+# --- Parents and carers -----------------------------------------------------
+class ParentBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=320)
+    relationship: str = Field(default="parent", max_length=50)
+
+
+class Parent(ParentBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+
+
+class ParentCreate(ParentBase):
+    pupil_ids: list[int] = Field(default_factory=list)
+
+
+class ParentPublic(ParentBase):
+    id: int
+    pupil_ids: list[int] = Field(default_factory=list)
+
+
+class PupilParent(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("pupil_id", "parent_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    parent_id: int = Field(foreign_key="parent.id", index=True)
+
+
+# --- Agencies ---------------------------------------------------------------
+class AgencyBase(SQLModel):
+    kind: AgencyKind
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=320)
+    local_authority: str | None = Field(default=None, max_length=100)
+
+
+class Agency(AgencyBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+
+
+class AgencyCreate(AgencyBase):
+    pass
+
+
+class AgencyPublic(AgencyBase):
+    id: int

@@ -1,0 +1,131 @@
+"""Shared fixtures: a temporary SQLite register, a real API server on loopback, staff and tokens."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+# Settings are read once per process: point them at a throwaway database before anything imports them.
+_TMP = Path(tempfile.mkdtemp(prefix="send-tests-"))
+os.environ.setdefault("SEND_DATABASE_URL", f"sqlite:///{_TMP / 'send.db'}")
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The loopback SMTP server of tests/fixtures/smtp.py listens here; the email activity reads it.
+os.environ["SEND_SMTP_PORT"] = str(free_port())
+
+import uvicorn  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from api.security import issue_token  # noqa: E402
+from domain.schemas import Role  # noqa: E402
+from store.db import get_engine  # noqa: E402
+from store.register import School, Staff  # noqa: E402
+
+# Fixture modules, one per real service the tests start.
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.temporal", "tests.fixtures.postgres"]
+
+
+@pytest.fixture(scope="session")
+def engine():  # type: ignore[no-untyped-def]
+    return get_engine()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def school(engine) -> School:  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as s:
+        school = School(name="Test Primary", local_authority="Kent", sendco_working_days=[1])
+        s.add(school)
+        s.commit()
+        s.refresh(school)
+        return school
+
+
+def _staff(engine, school: School, role: Role, n: int) -> tuple[Staff, str]:  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as s:
+        staff = Staff(
+            school_id=school.id, name=f"{role} {n}", email=f"{role}{n}@example.org", role=role
+        )
+        s.add(staff)
+        s.commit()
+        s.refresh(staff)
+        return staff, issue_token(s, staff.id)
+
+
+@pytest.fixture(scope="session")
+def sendco(engine, school) -> tuple[Staff, str]:  # type: ignore[no-untyped-def]
+    return _staff(engine, school, Role.sendco, 1)
+
+
+@pytest.fixture(scope="session")
+def headteacher(engine, school) -> tuple[Staff, str]:  # type: ignore[no-untyped-def]
+    return _staff(engine, school, Role.headteacher, 1)
+
+
+@pytest.fixture(scope="session")
+def teacher(engine, school) -> tuple[Staff, str]:  # type: ignore[no-untyped-def]
+    return _staff(engine, school, Role.staff, 1)
+
+
+class ServerThread(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the test process keeps its own
+        pass
+
+
+@pytest.fixture(scope="session")
+def api_url(engine) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The real app served by uvicorn on a loopback port, for tests that go through HTTP."""
+    from api.main import create_app
+
+    port = free_port()
+    server = ServerThread(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the API server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def client_for(api_url: str, token: str | None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=api_url, headers=headers, timeout=30)
+
+
+@pytest.fixture
+def as_sendco(api_url, sendco) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
+    with client_for(api_url, sendco[1]) as c:
+        yield c
+
+
+@pytest.fixture
+def as_head(api_url, headteacher) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
+    with client_for(api_url, headteacher[1]) as c:
+        yield c
+
+
+@pytest.fixture
+def as_teacher(api_url, teacher) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
+    with client_for(api_url, teacher[1]) as c:
+        yield c
