@@ -98,7 +98,8 @@ class EmailResult(BaseModel):
 
 
 class DeadlineRecord(BaseModel):
-    case_id: str
+    """A deadline's state; status 'completed-late' keeps missed/escalated and records completion."""
+
     key: str
     step: str
     rule_id: str
@@ -109,7 +110,6 @@ class DeadlineRecord(BaseModel):
 
 
 class ChronologyNote(BaseModel):
-    case_id: str
     at: dt.datetime
     actor: str
     action: str
@@ -117,8 +117,6 @@ class ChronologyNote(BaseModel):
 
 
 class CaseProgress(BaseModel):
-    case_id: str
-    at: dt.datetime
     step: str
     next_action: str
     closed: bool = False
@@ -127,7 +125,6 @@ class CaseProgress(BaseModel):
 
 
 class ApprovalRecord(BaseModel):
-    case_id: str
     key: str
     step: str
     summary: str
@@ -135,6 +132,17 @@ class ApprovalRecord(BaseModel):
     at: dt.datetime
     decided_by: int | None = None
     comment: str | None = None
+
+
+class CaseRecord(BaseModel):
+    """Everything one workflow step writes to the case projections, in one transaction."""
+
+    case_id: str
+    at: dt.datetime
+    progress: CaseProgress | None = None
+    deadlines: list[DeadlineRecord] = Field(default_factory=list)
+    notes: list[ChronologyNote] = Field(default_factory=list)
+    approvals: list[ApprovalRecord] = Field(default_factory=list)
 
 
 class ApprovalDecision(BaseModel):
@@ -151,3 +159,22 @@ class DueDateChange(BaseModel):
     due: dt.date
     reason: str = Field(min_length=1, max_length=1000)
     actor: Actor
+
+
+class StaffAction(BaseModel):
+    """An action a staff member takes on a case, with an optional note."""
+
+    actor: Actor
+    note: str = Field(default="", max_length=2000)
+
+
+# --- records request (TR-RECORDS-ACCESS) ---------------------------------------
+class RecordsRequestInput(BaseModel):
+    case: CaseRef
+    request_received: dt.date
+    started_by: Actor
+
+
+class RecordDisclosure(BaseModel):
+    actor: Actor
+    disclosed_on: dt.date

@@ -1,0 +1,79 @@
+"""What every case workflow shares: its side effects, deadlines, approvals and the generic Updates."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.schemas import ApprovalDecision, CaseRef, DueDateChange, Role, Recipient
+    from workflows.approvals import Approvals
+    from workflows.case_io import CaseIO
+    from workflows.deadlines import Deadline, Policy
+
+STAFF_WHO_ACT = (Role.sendco, Role.headteacher)
+
+
+class CaseWorkflow:
+    """Base of every process workflow; subclasses call `open_case` from their @workflow.init."""
+
+    io: CaseIO
+    approvals: Approvals
+    deadlines: dict[str, Deadline]
+
+    def open_case(self, case: CaseRef) -> None:
+        self.io = CaseIO(case)
+        self.approvals = Approvals(self.io)
+        self.deadlines = {}
+
+    def deadline(
+        self,
+        key: str,
+        step: str,
+        title: str,
+        rule_id: str,
+        due,
+        owner: Recipient,
+        policy: Policy | None = None,
+    ) -> Deadline:
+        """Create (and register, so its due date can be changed) a deadline for one step."""
+        watch = Deadline(self.io, key, step, title, rule_id, due, owner, policy or Policy())
+        self.deadlines[key] = watch
+        return watch
+
+    @workflow.update
+    async def ready(self) -> str:
+        """Answered as soon as a worker runs the case: proves the case is alive."""
+        return self.io.case.case_id
+
+    @workflow.update
+    async def decide_approval(self, decision: ApprovalDecision) -> str:
+        """The headteacher approves or rejects a pending step."""
+        self.approvals.decide(decision)
+        return "approved" if decision.approve else "rejected"
+
+    @decide_approval.validator
+    def validate_decide_approval(self, decision: ApprovalDecision) -> None:
+        self.approvals.validate(decision)
+
+    @workflow.update
+    async def change_due_date(self, change: DueDateChange) -> str:
+        """Move a pending deadline; every reminder and escalation is re-planned."""
+        self.deadlines[change.key].move(change.due, change.actor, change.reason)
+        return change.due.isoformat()
+
+    @change_due_date.validator
+    def validate_change_due_date(self, change: DueDateChange) -> None:
+        require_role(change.actor.role, STAFF_WHO_ACT)
+        watch = self.deadlines.get(change.key)
+        if watch is None or watch.status in ("met", "cancelled"):
+            raise ApplicationError(f"no open deadline {change.key!r} on this case", type="Conflict")
+        if change.due == watch.due:
+            raise ApplicationError("the new due date is the same as the current one", type="Invalid")
+
+
+def require_role(role: Role | None, allowed: tuple[Role, ...]) -> None:
+    """Refuse an action by anyone outside the allowed roles."""
+    if role not in allowed:
+        names = " or ".join(r.value for r in allowed)
+        raise ApplicationError(f"only the {names} can do this", type="Forbidden")

@@ -1,0 +1,216 @@
+"""The deadline engine every process shares: remind before, mark met, escalate after, re-plan on change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.dates import last_weekday_on_or_before
+    from domain.rules import rule
+    from domain.schemas import Actor, DeadlineRecord, Recipient
+    from workflows.case_io import CaseIO
+
+REMIND_AT = time(8, 0)  # reminders go out at 08:00 UTC on their day
+HEADTEACHER = Recipient(kind="headteacher")
+SENDCO = Recipient(kind="sendco")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When to remind and whom to escalate to; processes may configure their own."""
+
+    remind_days_before: tuple[int, ...] = (7, 1)
+    escalate_to: tuple[Recipient, ...] = (HEADTEACHER,)
+    escalate_every: timedelta = timedelta(days=7)
+    chase_owner_after_breach: bool = True
+
+
+@dataclass
+class _Change:
+    old: date
+    new: date
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class Deadline:
+    """Waits for one step that has a due date, keeping its deadline row and the chronology current."""
+
+    io: CaseIO
+    key: str
+    step: str
+    title: str
+    rule_id: str
+    due: date
+    owner: Recipient
+    policy: Policy = field(default_factory=Policy)
+    status: str = "pending"
+    escalations: int = 0
+    _last_escalation: datetime | None = None
+    _sent: set[str] = field(default_factory=set)
+    _changes: list[_Change] = field(default_factory=list)
+    _cancelled: bool = False
+
+    # --- what handlers call -------------------------------------------------
+    def move(self, due: date, actor: Actor, reason: str) -> None:
+        """Re-plan the due date (every timer follows); recorded with who and why."""
+        self._changes.append(_Change(self.due, due, actor, reason))
+        self.due = due
+
+    def cancel(self) -> None:
+        """The step is no longer needed."""
+        self._cancelled = True
+
+    # --- the wait -----------------------------------------------------------
+    async def until(self, done: Callable[[], bool]) -> str:
+        """Wait until done() is true; returns 'met', 'completed-late' or 'cancelled'."""
+        await self.io.write(deadlines=[self._row()])
+        while True:
+            if done():
+                return await self._complete()
+            if self._cancelled:
+                self.status = "cancelled"
+                await self.io.write(
+                    deadlines=[self._row()], notes=[self.io.note("deadline-cancelled", self.title)]
+                )
+                return "cancelled"
+            if self._changes:
+                await self._replanned()
+                continue
+            when, fire = self._next_event()
+            try:
+                await workflow.wait_condition(
+                    lambda: done() or self._cancelled or bool(self._changes),
+                    timeout=max(when - workflow.now(), timedelta(seconds=1)),
+                )
+            except TimeoutError:
+                await fire()
+
+    @property
+    def breach_at(self) -> datetime:
+        """The first moment after the due date."""
+        return datetime.combine(self.due + timedelta(days=1), time(0, 0), UTC)
+
+    def reminder_dates(self) -> list[date]:
+        """Reminder days, moved onto the SENDCo's working days when the SENDCo must act."""
+        days = [self.due - timedelta(days=n) for n in self.policy.remind_days_before]
+        if self.owner.kind == "sendco":
+            working = self.io.case.calendar.sendco_working_days
+            days = [last_weekday_on_or_before(d, working) for d in days]
+        return sorted(set(days))
+
+    def _next_event(self) -> tuple[datetime, Callable[[], object]]:
+        now = workflow.now()
+        if self.status == "pending":
+            for day in self.reminder_dates():
+                at = datetime.combine(day, REMIND_AT, UTC)
+                if at >= now and self._reminder_key(day) not in self._sent:
+                    return at, lambda day=day: self._remind(day)
+            return self.breach_at, self._breach
+        assert self._last_escalation is not None
+        return self._last_escalation + self.policy.escalate_every, self._escalate
+
+    def _reminder_key(self, day: date) -> str:
+        return f"{self.key}:remind:{self.due}:{day}"
+
+    async def _remind(self, day: date) -> None:
+        key = self._reminder_key(day)
+        self._sent.add(key)
+        days_left = (self.due - self.io.today).days
+        await self.io.send(key, "reminder", [self.owner], self._context(days_left=days_left))
+        await self.io.log(
+            "reminder-sent", f"{self.title}: due {self.due:%d %b %Y} ({self.rule_id}), to {self.owner.label}"
+        )
+
+    async def _breach(self) -> None:
+        self.status = "missed"
+        await self.io.write(
+            deadlines=[self._row()],
+            notes=[
+                self.io.note("deadline-missed", f"{self.title}: was due {self.due:%d %b %Y} ({self.rule_id})")
+            ],
+        )
+        await self._escalate()
+
+    async def _escalate(self) -> None:
+        self.escalations += 1
+        self._last_escalation = workflow.now()
+        n = self.escalations
+        days_late = (self.io.today - self.due).days
+        context = self._context(owner=self.owner.label, days_late=days_late, escalation_number=n)
+        await self.io.send(
+            f"{self.key}:escalate:{self.due}:{n}", "escalation", list(self.policy.escalate_to), context
+        )
+        if self.policy.chase_owner_after_breach and self.owner not in self.policy.escalate_to:
+            await self.io.send(
+                f"{self.key}:overdue:{self.due}:{n}",
+                "reminder",
+                [self.owner],
+                self._context(days_left=-days_late),
+            )
+        self.status = "escalated"
+        to = ", ".join(r.label for r in self.policy.escalate_to)
+        await self.io.write(
+            deadlines=[self._row()],
+            notes=[
+                self.io.note(
+                    "deadline-escalated", f"{self.title}: escalation {n} to {to}, {days_late} days late"
+                )
+            ],
+        )
+
+    async def _replanned(self) -> None:
+        notes = []
+        while self._changes:
+            change = self._changes.pop(0)
+            notes.append(
+                self.io.note(
+                    "due-date-changed",
+                    f"{self.title}: from {change.old:%d %b %Y} to {change.new:%d %b %Y}. "
+                    f"Reason: {change.reason}",
+                    change.actor,
+                )
+            )
+        if self.status != "pending" and self.breach_at > workflow.now():
+            self.status, self.escalations, self._last_escalation = "pending", 0, None
+        await self.io.write(deadlines=[self._row()], notes=notes)
+
+    async def _complete(self) -> str:
+        on_time = self.status == "pending"
+        self.status = "met" if on_time else self.status
+        outcome = "met" if on_time else "completed-late"
+        row = self._row(outcome)
+        detail = (
+            f"{self.title}: done {'on time' if on_time else 'late'} (due {self.due:%d %b %Y}, {self.rule_id})"
+        )
+        await self.io.write(
+            deadlines=[row],
+            notes=[self.io.note("deadline-met" if on_time else "deadline-completed-late", detail)],
+        )
+        return outcome
+
+    def _row(self, status: str | None = None) -> DeadlineRecord:
+        return DeadlineRecord(
+            key=self.key,
+            step=self.step,
+            rule_id=self.rule_id,
+            owner=self.owner.label,
+            due=self.due,
+            status=status or self.status,
+            at=workflow.now(),
+        )
+
+    def _context(self, **extra: object) -> dict:
+        r = rule(self.rule_id)
+        return {
+            "step_title": self.title,
+            "due": self.due.isoformat(),
+            "rule_id": r.id,
+            "citation": r.citation,
+            **extra,
+        }
