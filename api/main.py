@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
+from engine.settings import get_settings
 from store.db import get_engine
 
 # One router module per resource, each exposing `router` (and web pages under templates/web).
 ROUTERS = [
     "api.routes.health",
+    "api.routes.codec",
 ]
 
 
@@ -27,6 +30,14 @@ def create_app() -> FastAPI:
         title="SEND case engine",
         version="0.1.0",
         description="Statutory SEND processes as durable cases: deadlines remind and escalate by themselves.",
+    )
+    # The Temporal Web UI (another origin) calls /codec with the signed-in staff member's cookie.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=get_settings().codec_cors_origins.split(","),
+        allow_credentials=True,
+        allow_methods=["POST"],
+        allow_headers=["*"],
     )
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)

@@ -1,0 +1,61 @@
+"""The processes a case can follow: what the SENDCo gives to start one, and the actions it accepts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from domain.schemas import Actor, CaseRef, DueDateChange, RecordDisclosure, RecordsRequestInput, StaffAction
+from workflows.records_request import RecordsRequest
+
+
+@dataclass(frozen=True)
+class Action:
+    """An API action: the workflow Update it runs and the payload model (the API adds `actor`)."""
+
+    update: str
+    payload: type[BaseModel]
+
+
+GENERIC_ACTIONS = {"change-due-date": Action("change_due_date", DueDateChange)}
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    title: str
+    facts: type[BaseModel]
+    run: Callable[..., Any]
+    build_input: Callable[[CaseRef, Any, Actor], BaseModel]
+    actions: dict[str, Action] = field(default_factory=dict)
+
+    def action(self, name: str) -> Action | None:
+        return self.actions.get(name) or GENERIC_ACTIONS.get(name)
+
+
+class RecordsRequestStart(BaseModel):
+    request_received: dt.date
+
+
+PROCESSES: dict[str, Process] = {
+    p.name: p
+    for p in [
+        Process(
+            name="records_request",
+            title="Parent's request to see the educational record",
+            facts=RecordsRequestStart,
+            run=RecordsRequest.run,
+            build_input=lambda case, facts, actor: RecordsRequestInput(
+                case=case, request_received=facts.request_received, started_by=actor
+            ),
+            actions={
+                "submit-for-approval": Action("submit_for_approval", StaffAction),
+                "record-disclosure": Action("record_disclosure", RecordDisclosure),
+            },
+        ),
+    ]
+}

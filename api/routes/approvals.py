@@ -1,0 +1,59 @@
+"""Approvals waiting for the headteacher, and the decision on one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentStaff, SessionDep, actor_of, require_role
+from api.paging import Page, paginate
+from api.temporal_calls import TemporalDep, run_update
+from domain.schemas import ApprovalDecision, Role
+from store import case_service
+from store.casework import Approval, ApprovalStatus, Case, CaseStatus
+
+router = APIRouter(prefix="/api/v1", tags=["approvals"])
+Headteacher = require_role(Role.headteacher)
+
+
+class DecisionBody(BaseModel):
+    approve: bool
+    comment: str = Field(default="", max_length=2000)
+
+
+@router.get("/approvals", response_model=Page[Approval])
+def list_approvals(
+    session: SessionDep,
+    _staff: CurrentStaff,
+    status: ApprovalStatus | None = ApprovalStatus.pending,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    return paginate(session, case_service.approvals_query(status=status), offset, limit)
+
+
+@router.post("/approvals/{approval_id}/decision")
+async def decide(
+    approval_id: int,
+    body: DecisionBody,
+    session: SessionDep,
+    client: TemporalDep,
+    staff: Annotated[Any, Headteacher],
+) -> dict[str, Any]:
+    """Approve or reject (with a comment): headteacher only; 409 if decided already or the case is over."""
+    approval = session.get(Approval, approval_id)
+    if approval is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such approval")
+    case = session.get(Case, approval.case_id)
+    assert case is not None
+    if approval.status != ApprovalStatus.pending:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"this approval was already {approval.status.value}")
+    if case.status == CaseStatus.closed:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this case is closed: nothing more can be decided")
+    decision = ApprovalDecision(
+        key=approval.key, approve=body.approve, comment=body.comment, actor=actor_of(staff)
+    )
+    result = await run_update(client, case.workflow_id, "decide_approval", decision)
+    return {"approval_id": approval_id, "case_id": case.id, "result": result}

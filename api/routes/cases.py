@@ -1,0 +1,208 @@
+"""Cases: start one, list them, read one with what the SENDCo must do next, and act on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, status
+from pydantic import BaseModel, ValidationError
+
+from api.deps import CurrentStaff, SessionDep, actor_of, require_role
+from api.paging import Page, paginate
+from api.processes import PROCESSES, Process
+from api.temporal_calls import TemporalDep, run_update, start_case
+from domain.rules import rule
+from domain.schemas import CaseRef, Role, SchoolCalendar
+from store import case_service
+from store.casework import Case, CaseStatus, ChronologyEntry, Deadline, DeadlineStatus
+from store.register import Pupil, School
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+CanAct = require_role(Role.sendco, Role.headteacher)
+
+
+class CaseStart(BaseModel):
+    process: str
+    pupil_id: int
+    facts: dict[str, Any] = {}
+
+
+class CaseStarted(BaseModel):
+    id: str
+    workflow_id: str
+    process: str
+
+
+class DeadlinePublic(BaseModel):
+    key: str
+    step: str
+    rule_id: str
+    citation: str
+    owner: str
+    due: dt.date
+    status: DeadlineStatus
+    met_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+    completed_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: Deadline) -> DeadlinePublic:
+        return cls(citation=rule(row.rule_id).citation, **row.model_dump(exclude={"id", "case_id"}))
+
+
+class CaseSummary(BaseModel):
+    id: str
+    process: str
+    pupil_id: int
+    status: CaseStatus
+    step: str
+    next_action: str
+    flags: list[str]
+    started_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CaseView(CaseSummary):
+    process_title: str
+    workflow_id: str
+    facts: dict[str, Any]
+    next_deadline: DeadlinePublic | None
+    deadlines: list[DeadlinePublic]
+    actions: list[str]
+
+
+def _process(name: str) -> Process:
+    process = PROCESSES.get(name)
+    if process is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            [{"field": "process", "reason": f"unknown process; choose one of {', '.join(PROCESSES)}"}],
+        )
+    return process
+
+
+def _case(session: SessionDep, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
+    return case
+
+
+def _invalid(err: ValidationError, prefix: str) -> HTTPException:
+    detail = [
+        {"field": ".".join([prefix, *map(str, e["loc"])]), "reason": e["msg"]}
+        for e in err.errors()
+        if e["loc"] != ("actor",)
+    ]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseStarted)
+async def start(
+    body: CaseStart, session: SessionDep, client: TemporalDep, staff: Annotated[Any, CanAct]
+) -> Any:
+    """Start a case for a pupil: 201 once a worker has it running, 503 (nothing started) if none answers."""
+    process = _process(body.process)
+    try:
+        facts = process.facts.model_validate(body.facts)
+    except ValidationError as err:
+        raise _invalid(err, "facts") from err
+    pupil = session.get(Pupil, body.pupil_id)
+    if pupil is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, [{"field": "pupil_id", "reason": "no such pupil"}]
+        )
+    school = session.get(School, pupil.school_id)
+    assert school is not None
+    case_id = str(uuid.uuid4())
+    case = case_service.open_case(
+        session,
+        case_id=case_id,
+        process=process.name,
+        pupil_id=pupil.id,
+        school_id=school.id,
+        started_by=staff.id,
+        facts=facts.model_dump(mode="json"),
+    )
+    ref = CaseRef(
+        case_id=case_id,
+        workflow_id=case.workflow_id,
+        process=process.name,
+        pupil_id=pupil.id,
+        school_id=school.id,
+        calendar=SchoolCalendar(
+            terms=[(t["start"], t["end"]) if isinstance(t, dict) else (t.start, t.end) for t in school.terms],
+            inset_days=school.inset_days,
+            sendco_working_days=school.sendco_working_days,
+        ),
+    )
+    try:
+        await start_case(
+            client, process.run, process.build_input(ref, facts, actor_of(staff)), case.workflow_id
+        )
+    except HTTPException:
+        case_service.forget_case(session, case_id=case_id)
+        raise
+    return CaseStarted(id=case_id, workflow_id=case.workflow_id, process=process.name)
+
+
+@router.get("/cases", response_model=Page[CaseSummary])
+def list_cases(
+    session: SessionDep,
+    _staff: CurrentStaff,
+    status: CaseStatus | None = None,
+    process: str | None = None,
+    pupil_id: int | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    query = case_service.cases_query(status=status, process=process, pupil_id=pupil_id)
+    return paginate(session, query, offset, limit)
+
+
+@router.get("/cases/{case_id}", response_model=CaseView)
+def read_case(case_id: str, session: SessionDep, _staff: CurrentStaff) -> Any:
+    """The case with its current step, its next deadline and what must be done next, in plain words."""
+    case = _case(session, case_id)
+    deadlines = list(session.exec(case_service.deadlines_query(case_id=case_id)))
+    upcoming = case_service.next_deadline(session, case_id=case_id)
+    process = PROCESSES[case.process]
+    return CaseView(
+        **case.model_dump(),
+        process_title=process.title,
+        next_deadline=DeadlinePublic.of(upcoming) if upcoming else None,
+        deadlines=[DeadlinePublic.of(d) for d in deadlines],
+        actions=[] if case.status == CaseStatus.closed else sorted(process.actions),
+    )
+
+
+@router.get("/cases/{case_id}/chronology", response_model=list[ChronologyEntry])
+def read_chronology(case_id: str, session: SessionDep, _staff: CurrentStaff) -> Any:
+    _case(session, case_id)
+    return case_service.chronology(session, case_id=case_id)
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def act(
+    case_id: str,
+    action: str,
+    session: SessionDep,
+    client: TemporalDep,
+    staff: Annotated[Any, CanAct],
+    body: Annotated[dict[str, Any], Body()] = {},  # noqa: B006
+) -> dict[str, Any]:
+    """Take an action on a case (an Update on its workflow): 409 when it is not valid now."""
+    case = _case(session, case_id)
+    spec = PROCESSES[case.process].action(action)
+    if spec is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"this case has no action {action!r}")
+    if case.status == CaseStatus.closed:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this case is closed: nothing more can be done")
+    try:
+        payload = spec.payload.model_validate({**body, "actor": actor_of(staff).model_dump()})
+    except ValidationError as err:
+        raise _invalid(err, "body") from err
+    result = await run_update(client, case.workflow_id, spec.update, payload)
+    return {"case_id": case_id, "action": action, "result": result}

@@ -1,0 +1,29 @@
+"""Every deadline across the school's cases, soonest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentStaff, SessionDep
+from api.paging import Page, paginate
+from store import case_service
+from store.casework import Deadline, DeadlineStatus
+
+router = APIRouter(prefix="/api/v1", tags=["deadlines"])
+
+
+@router.get("/deadlines", response_model=Page[Deadline])
+def list_deadlines(
+    session: SessionDep,
+    _staff: CurrentStaff,
+    case_id: str | None = None,
+    status: DeadlineStatus | None = None,
+    due_before: dt.date | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    query = case_service.deadlines_query(case_id=case_id, status=status, due_before=due_before)
+    return paginate(session, query, offset, limit)

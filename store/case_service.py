@@ -1,0 +1,113 @@
+"""Data access for cases and their projections: keyword-only functions the API calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from store.casework import (
+    Approval,
+    ApprovalStatus,
+    Case,
+    CaseStatus,
+    ChronologyEntry,
+    Deadline,
+    DeadlineStatus,
+    OutboxMessage,
+)
+
+
+def open_case(
+    session: Session,
+    *,
+    case_id: str,
+    process: str,
+    pupil_id: int,
+    school_id: int,
+    started_by: int,
+    facts: dict,
+) -> Case:
+    """The case row, created before its workflow starts."""
+    now = dt.datetime.now(dt.UTC)
+    case = Case(
+        id=case_id,
+        process=process,
+        workflow_id=f"{process}-{case_id}",
+        pupil_id=pupil_id,
+        school_id=school_id,
+        started_by=started_by,
+        started_at=now,
+        updated_at=now,
+        facts=facts,
+    )
+    session.add(case)
+    session.commit()
+    return case
+
+
+def forget_case(session: Session, *, case_id: str) -> None:
+    """Remove a case whose workflow never ran (no worker answered), with anything written for it."""
+    for table in (ChronologyEntry, Deadline, Approval, OutboxMessage):
+        for row in session.exec(select(table).where(table.case_id == case_id)):
+            session.delete(row)
+    case = session.get(Case, case_id)
+    if case:
+        session.delete(case)
+    session.commit()
+
+
+def cases_query(
+    *, status: CaseStatus | None = None, process: str | None = None, pupil_id: int | None = None
+) -> SelectOfScalar[Case]:
+    query = select(Case).order_by(col(Case.started_at).desc(), col(Case.id))
+    if status:
+        query = query.where(Case.status == status)
+    if process:
+        query = query.where(Case.process == process)
+    if pupil_id is not None:
+        query = query.where(Case.pupil_id == pupil_id)
+    return query
+
+
+def deadlines_query(
+    *, case_id: str | None = None, status: DeadlineStatus | None = None, due_before: dt.date | None = None
+) -> SelectOfScalar[Deadline]:
+    query = select(Deadline).order_by(col(Deadline.due), col(Deadline.id))
+    if case_id:
+        query = query.where(Deadline.case_id == case_id)
+    if status:
+        query = query.where(Deadline.status == status)
+    if due_before:
+        query = query.where(Deadline.due <= due_before)
+    return query
+
+
+def next_deadline(session: Session, *, case_id: str) -> Deadline | None:
+    """The earliest deadline of the case still waiting for its step (pending, missed or escalated)."""
+    open_states = (DeadlineStatus.pending, DeadlineStatus.missed, DeadlineStatus.escalated)
+    return session.exec(
+        deadlines_query(case_id=case_id).where(
+            col(Deadline.status).in_(open_states), col(Deadline.completed_at).is_(None)
+        )
+    ).first()
+
+
+def chronology(session: Session, *, case_id: str) -> list[ChronologyEntry]:
+    query = select(ChronologyEntry).where(ChronologyEntry.case_id == case_id)
+    return list(session.exec(query.order_by(col(ChronologyEntry.at), col(ChronologyEntry.id))))
+
+
+def approvals_query(*, status: ApprovalStatus | None = ApprovalStatus.pending) -> SelectOfScalar[Approval]:
+    query = select(Approval).order_by(col(Approval.requested_at), col(Approval.id))
+    return query.where(Approval.status == status) if status else query
+
+
+def outbox_query(*, case_id: str | None = None, status: str | None = None) -> SelectOfScalar[OutboxMessage]:
+    query = select(OutboxMessage).order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id))
+    if case_id:
+        query = query.where(OutboxMessage.case_id == case_id)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return query
