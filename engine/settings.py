@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SEND_", extra="ignore")
 
     environment: Literal["development", "production"] = "development"
-    database_url: str = f"sqlite:///{VAR / 'send.db'}"
+    var_dir: Path = VAR
+    database_url: str = ""  # empty: SQLite under var_dir
+    api_port: int = 8000
+    temporal_ui_port: int = 8233
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "send-cases"
@@ -41,6 +44,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'send.db'}"
         if self.environment != "development" and self.codec_key == DEV_CODEC_KEY:
             raise ValueError("SEND_CODEC_KEY must be set to a real key outside development")
         if len(base64.b64decode(self.codec_key)) != 32:

@@ -1,0 +1,39 @@
+"""`send-engine`: administrative commands (issue a bearer token, seed the demo school)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlmodel import Session, select
+
+from api.security import issue_token
+from engine.seed import seed_demo
+from engine.settings import get_settings
+from store.db import get_engine
+from store.register import Staff
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="send-engine", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    token = commands.add_parser("issue-token", help="print a new bearer token for a staff member")
+    token.add_argument("email", help="the staff member's email address")
+    commands.add_parser("seed-demo", help="create the demo school if the register is empty")
+    args = parser.parse_args(argv)
+
+    with Session(get_engine()) as session:
+        if args.command == "issue-token":
+            staff = session.exec(select(Staff).where(Staff.email == args.email.strip())).first()
+            if staff is None:
+                print(f"no staff member has the email {args.email!r}", file=sys.stderr)
+                return 2
+            print(issue_token(session, staff.id))
+            return 0
+        tokens = seed_demo(session, get_settings().var_dir / "demo-tokens.json")
+        print("seeded the demo school" if tokens else "the register is not empty: nothing seeded")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

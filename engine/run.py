@@ -1,0 +1,162 @@
+"""`make run`: the whole engine on its embedded default, stopped cleanly by Ctrl-C.
+
+Starts the Temporal dev server (SQLite under var/, Web UI), the development mailbox (SMTP on loopback),
+the worker and the API; seeds the demo school on first start; prints the URLs and demo tokens.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from sqlmodel import Session
+
+from engine.seed import demo_tokens, seed_demo
+from engine.settings import ROOT, Settings, get_settings
+from engine.temporal import TEMPORAL_CLI
+from store.db import get_engine
+
+READY_WITHIN = 60.0
+
+
+def wait_for_port(
+    host: str, port: int, name: str, proc: subprocess.Popen, within: float = READY_WITHIN
+) -> None:
+    """Block until something listens on host:port; fail clearly if the process dies or time runs out."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode} while starting")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{name} did not listen on {host}:{port} within {within:.0f} s")
+
+
+def commands(settings: Settings) -> list[tuple[str, list[str], int]]:
+    """(name, command, port) of every process, in start order."""
+    host, port = settings.temporal_address.rsplit(":", 1)
+    py = sys.executable
+    return [
+        (
+            "temporal",
+            [
+                str(TEMPORAL_CLI),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(settings.var_dir / "temporal.db"),
+                "--ip",
+                host,
+                "--port",
+                port,
+                "--ui-port",
+                str(settings.temporal_ui_port),
+                "--ui-codec-endpoint",
+                f"{settings.public_url}/codec",
+                "--log-level",
+                "warn",
+            ],
+            int(port),
+        ),
+        ("mailbox", [py, "-m", "engine.devmail"], settings.smtp_port),
+        ("worker", [py, str(ROOT / "worker.py")], 0),
+        (
+            "api",
+            [
+                py,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(settings.api_port),
+                "--log-level",
+                "warning",
+            ],
+            settings.api_port,
+        ),
+    ]
+
+
+def banner(settings: Settings, tokens: dict[str, str]) -> str:
+    lines = [
+        "",
+        "SEND case engine is running:",
+        f"  API and pages   {settings.public_url}   (OpenAPI docs: {settings.public_url}/docs)",
+        f"  Temporal Web UI http://localhost:{settings.temporal_ui_port}",
+        f"  Received mail   {settings.public_url}/mailbox   (SMTP on 127.0.0.1:{settings.smtp_port})",
+        "Demo sign-in tokens (development only):",
+        *[f"  {who}: {token}" for who, token in tokens.items()],
+        f"Sign in to the pages at {settings.public_url}/signin?token=<token>",
+        "Ctrl-C stops everything; run `make run` again to resume every case and timer.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def stop(procs: list[tuple[str, subprocess.Popen]]) -> None:
+    """Stop in reverse start order: API, worker, mailbox, then Temporal."""
+    for _name, proc in reversed(procs):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    tokens_file = settings.var_dir / "demo-tokens.json"
+    with Session(get_engine()) as session:
+        seed_demo(session, tokens_file)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    logs = settings.var_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    procs: list[tuple[str, subprocess.Popen]] = []
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        for name, cmd, port in commands(settings):
+            log = (logs / f"{name}.log").open("ab")
+            # Children ignore the terminal's Ctrl-C; we stop them ourselves in order.
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            procs.append((name, proc))
+            if port:
+                wait_for_port("127.0.0.1", port, name, proc)
+            print(f"started {name}" + (f" on port {port}" if port else ""), flush=True)
+        print(banner(settings, demo_tokens(tokens_file)), flush=True)
+        while True:
+            for name, proc in procs:
+                if proc.poll() is not None:
+                    print(f"{name} stopped unexpectedly (code {proc.returncode}); see {logs / name}.log")
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    except RuntimeError as err:
+        print(f"could not start: {err}; logs are in {logs}", file=sys.stderr)
+        return 1
+    finally:
+        stop(procs)
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The deadline engine in time-skipping Temporal: on time, late (reminders, escalation), re-planned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlmodel import Session, select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.schemas import Actor, DueDateChange, Recipient, Role
+from store.casework import ChronologyEntry, Deadline
+from tests.workflows.deadline_probe import DeadlineProbe, ProbeInput
+from worker import ACTIVITIES
+
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+async def probe_queue(time_env: WorkflowEnvironment, executor):  # type: ignore[no-untyped-def]
+    queue = f"probe-{uuid.uuid4()}"
+    async with Worker(
+        time_env.client,
+        task_queue=queue,
+        workflows=[DeadlineProbe],
+        activities=ACTIVITIES,
+        activity_executor=executor,
+    ):
+        yield queue
+
+
+async def start(env: WorkflowEnvironment, queue: str, case, due: dt.date, owner: str):  # type: ignore[no-untyped-def]
+    inp = ProbeInput(case=case, due=due, owner=Recipient(kind=owner))
+    return await env.client.start_workflow(DeadlineProbe.run, inp, id=case.workflow_id, task_queue=queue)
+
+
+def chronology(engine, case_id: str, action: str) -> list[ChronologyEntry]:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        rows = s.exec(select(ChronologyEntry).where(ChronologyEntry.case_id == case_id)).all()
+        return [r for r in rows if r.action == action]
+
+
+def deadline_row(engine, case_id: str) -> Deadline:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        return s.exec(select(Deadline).where(Deadline.case_id == case_id)).one()
+
+
+def sent_to(smtp, address: str) -> list:  # type: ignore[no-untyped-def]
+    return [m for m in smtp.messages if address in (m["To"] or "")]
+
+
+def last_on_or_before(day: dt.date, weekday: int) -> dt.date:
+    while day.weekday() != weekday:
+        day -= DAY
+    return day
+
+
+async def test_on_time_reminds_the_sendco_on_her_working_day_and_is_met(
+    time_env, probe_queue, new_case, engine, smtp, sendco
+):  # type: ignore[no-untyped-def]
+    smtp.clear()
+    today = (await time_env.get_current_time()).date()
+    due = today + 20 * DAY
+    case = new_case()
+    handle = await start(time_env, probe_queue, case, due, "sendco")
+    await time_env.sleep(19 * DAY)
+
+    # The school's SENDCo works Tuesdays only: both reminders land on the Tuesday on or before.
+    expected = sorted({last_on_or_before(due - 7 * DAY, 1), last_on_or_before(due - DAY, 1)})
+    reminders = chronology(engine, case.case_id, "reminder-sent")
+    assert [r.at.date() for r in reminders] == expected
+    assert all(r.at.weekday() == 1 for r in reminders)
+    mails = sent_to(smtp, sendco[0].email)
+    assert len(mails) == len(expected)
+    assert all("AR-REPORT" in m.get_body(("plain",)).get_content() for m in mails)
+    assert deadline_row(engine, case.case_id).status == "pending"
+
+    await handle.execute_update(DeadlineProbe.complete)
+    assert await handle.result() == "met"
+    row = deadline_row(engine, case.case_id)
+    assert (row.status, row.due, row.rule_id) == ("met", due, "AR-REPORT")
+    assert row.met_at is not None and row.escalated_at is None
+    assert len(chronology(engine, case.case_id, "deadline-met")) == 1
+    assert not chronology(engine, case.case_id, "deadline-escalated")
+
+
+async def test_late_step_is_reminded_missed_escalated_and_escalated_again(
+    time_env, probe_queue, new_case, engine, smtp, headteacher
+):  # type: ignore[no-untyped-def]
+    smtp.clear()
+    today = (await time_env.get_current_time()).date()
+    due = today + 10 * DAY
+    case = new_case()
+    handle = await start(time_env, probe_queue, case, due, "la_sen")
+    await time_env.sleep(19 * DAY)  # 8 days past the due date: breach + one further escalation
+
+    reminders = chronology(engine, case.case_id, "reminder-sent")
+    assert [r.at.date() for r in reminders] == [due - 7 * DAY, due - DAY]
+    assert len(sent_to(smtp, "la_sen@example.org")) == 2 + 2  # two reminders, then chased at each escalation
+    row = deadline_row(engine, case.case_id)
+    assert row.status == "escalated"
+    assert row.missed_at is not None and row.missed_at.date() == due + DAY
+    escalations = chronology(engine, case.case_id, "deadline-escalated")
+    assert [e.at.date() for e in escalations] == [due + DAY, due + 8 * DAY]
+    to_head = sent_to(smtp, headteacher[0].email)
+    assert len(to_head) == 2
+    assert (
+        "AR-REPORT" in to_head[0]["Subject"] or "AR-REPORT" in to_head[0].get_body(("plain",)).get_content()
+    )
+
+    await handle.execute_update(DeadlineProbe.complete)
+    assert await handle.result() == "completed-late"
+    row = deadline_row(engine, case.case_id)
+    assert row.status == "escalated" and row.completed_at is not None and row.met_at is None
+
+
+async def test_due_date_change_replans_every_timer_and_records_who_and_why(
+    time_env, probe_queue, new_case, engine, smtp, headteacher, teacher
+):  # type: ignore[no-untyped-def]
+    smtp.clear()
+    today = (await time_env.get_current_time()).date()
+    old_due, new_due = today + 10 * DAY, today + 30 * DAY
+    case = new_case()
+    handle = await start(time_env, probe_queue, case, old_due, "la_sen")
+    await time_env.sleep(2 * DAY)
+
+    by_teacher = DueDateChange(
+        key="step", due=new_due, reason="LA asked", actor=Actor(staff_id=teacher[0].id, role=Role.staff)
+    )
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(DeadlineProbe.change_due_date, by_teacher)
+    assert refused.value.cause.type == "Forbidden"
+
+    head = Actor(staff_id=headteacher[0].id, role=Role.headteacher)
+    change = DueDateChange(
+        key="step", due=new_due, reason="Meeting moved at the parent's request", actor=head
+    )
+    assert await handle.execute_update(DeadlineProbe.change_due_date, change) == new_due.isoformat()
+    await time_env.sleep(25 * DAY)
+
+    [moved] = chronology(engine, case.case_id, "due-date-changed")
+    assert moved.actor == f"staff:{headteacher[0].id}"
+    assert "Meeting moved at the parent's request" in moved.detail
+    reminders = chronology(engine, case.case_id, "reminder-sent")
+    assert [r.at.date() for r in reminders] == [new_due - 7 * DAY]  # none for the old date
+    row = deadline_row(engine, case.case_id)
+    assert (row.due, row.status) == (new_due, "pending")
+    assert not chronology(engine, case.case_id, "deadline-missed")
+
+    await handle.execute_update(DeadlineProbe.complete)
+    assert await handle.result() == "met"
