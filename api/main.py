@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.errors import install_error_handlers
 from engine.settings import get_settings
 from store.db import get_engine
 
@@ -16,6 +17,11 @@ from store.db import get_engine
 ROUTERS = [
     "api.routes.health",
     "api.routes.codec",
+    "api.routes.schools",
+    "api.routes.staff",
+    "api.routes.pupils",
+    "api.routes.parents",
+    "api.routes.agencies",
 ]
 
 
@@ -39,6 +45,7 @@ def create_app() -> FastAPI:
         allow_methods=["POST"],
         allow_headers=["*"],
     )
+    install_error_handlers(app)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
 

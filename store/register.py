@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import EmailStr, field_validator, model_validator
+from pydantic import EmailStr, ValidationInfo, field_validator
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.census import NeedType, SenProvision, validate_sen_record
 from domain.schemas import Role
+
+# Who may create, change or delete register records.
+REGISTER_EDITORS = (Role.sendco, Role.headteacher)
 
 
 class AgencyKind(StrEnum):
@@ -58,6 +61,17 @@ class SchoolPublic(SchoolBase):
     id: int
 
 
+class SchoolUpdate(SQLModel):
+    """A partial change: only the fields given are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    urn: str | None = Field(default=None, max_length=20)
+    local_authority: str | None = Field(default=None, min_length=1, max_length=100)
+    terms: list[TermDates] | None = None
+    inset_days: list[dt.date] | None = None
+    sendco_working_days: list[int] | None = None
+
+
 # --- Staff ------------------------------------------------------------------
 class StaffBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
@@ -80,6 +94,14 @@ class StaffPublic(StaffBase):
     school_id: int
 
 
+class StaffUpdate(SQLModel):
+    """A partial change: only the fields given are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: EmailStr | None = Field(default=None, max_length=320)
+    role: Role | None = None
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token, stored only as its SHA-256 digest, bound to one staff member."""
 
@@ -91,20 +113,34 @@ class ApiToken(SQLModel, table=True):
 
 
 # --- Pupils -----------------------------------------------------------------
+def _reject_statement(provision: object) -> object:
+    """Refuse the obsolete census code S with its census reason (the enum alone says only 'E, K or N')."""
+    if isinstance(provision, str) and provision.strip().upper() == "S":
+        validate_sen_record("S", [])  # raises the reason
+    return provision
+
+
 class PupilBase(SQLModel):
     legal_name: str = Field(min_length=1, max_length=200)
     date_of_birth: dt.date
     year_group: int = Field(ge=-2, le=14, description="N1=-2, N2=-1, Reception=0, Year 1..14")
     sen_provision: SenProvision = SenProvision.N
     needs: list[NeedType] = Field(
-        default_factory=list, sa_column=Column(JSON), description="Ranked need codes, at most two"
+        default_factory=list, sa_column=Column(JSON), description="Ranked need codes, at most two",
+        schema_extra={"validate_default": True},
     )
     local_authority: str | None = Field(default=None, max_length=100)
 
-    @model_validator(mode="after")
-    def _census_rules(self) -> PupilBase:
-        validate_sen_record(self.sen_provision, self.needs)
-        return self
+    _no_statement = field_validator("sen_provision", mode="before")(_reject_statement)
+
+    @field_validator("needs")
+    @classmethod
+    def _census_rules(cls, needs: list[NeedType], info: ValidationInfo) -> list[NeedType]:
+        """The census rules tying ranked needs to the provision (reported on the needs field)."""
+        provision = info.data.get("sen_provision")
+        if provision is not None:  # else sen_provision already carries its own error
+            validate_sen_record(provision, needs)
+        return needs
 
 
 class Pupil(PupilBase, table=True):
@@ -119,6 +155,19 @@ class PupilCreate(PupilBase):
 class PupilPublic(PupilBase):
     id: int
     school_id: int
+
+
+class PupilUpdate(SQLModel):
+    """A partial change; the merged record is checked against the census rules as a whole."""
+
+    legal_name: str | None = Field(default=None, min_length=1, max_length=200)
+    date_of_birth: dt.date | None = None
+    year_group: int | None = Field(default=None, ge=-2, le=14)
+    sen_provision: SenProvision | None = None
+    needs: list[NeedType] | None = None
+    local_authority: str | None = Field(default=None, max_length=100)
+
+    _no_statement = field_validator("sen_provision", mode="before")(_reject_statement)
 
 
 # --- Parents and carers -----------------------------------------------------
@@ -140,6 +189,15 @@ class ParentCreate(ParentBase):
 class ParentPublic(ParentBase):
     id: int
     pupil_ids: list[int] = Field(default_factory=list)
+
+
+class ParentUpdate(SQLModel):
+    """A partial change; pupil_ids, when given, replaces the parent's links."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: EmailStr | None = Field(default=None, max_length=320)
+    relationship: str | None = Field(default=None, max_length=50)
+    pupil_ids: list[int] | None = None
 
 
 class PupilParent(SQLModel, table=True):
@@ -168,3 +226,12 @@ class AgencyCreate(AgencyBase):
 
 class AgencyPublic(AgencyBase):
     id: int
+
+
+class AgencyUpdate(SQLModel):
+    """A partial change: only the fields given are changed."""
+
+    kind: AgencyKind | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: EmailStr | None = Field(default=None, max_length=320)
+    local_authority: str | None = Field(default=None, max_length=100)
