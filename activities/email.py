@@ -1,0 +1,307 @@
+"""The send_email activity: render, record in the outbox, send once over SMTP (exactly once per key)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+from icalendar import Calendar, Event, vCalAddress, vText
+from jinja2 import TemplateError
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.recipients import Person, greeting_name, resolve
+from activities.rendering import Rendered, render
+from domain.schemas import EmailRequest, EmailResult, Invite, Recipient
+from engine.settings import Settings, get_settings
+from store.casework import Case, OutboxMessage, OutboxStatus
+from store.chronology import append
+from store.db import session_scope
+from store.register import Pupil, School
+
+log = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+NOTICE_TEMPLATE = "delivery-failed"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for SMTP: the MIME message and its envelope."""
+
+    message: EmailMessage
+    sender: str
+    addresses: list[str]
+
+
+@activity.defn(name="send_email")
+async def send_email(req: EmailRequest) -> EmailResult:
+    """Send one logical email exactly once; 4xx and connection errors retry, 5xx fail for good."""
+    return await deliver(req, notify=True)
+
+
+EMAIL_ACTIVITIES = [send_email]
+
+
+async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
+    """Send req unless its outbox row is already settled; notify the SENDCo on a permanent failure."""
+    try:
+        prepared = await asyncio.to_thread(_prepare, req)
+    except ApplicationError as err:
+        if err.type == "NoRecipient":
+            await _reject(req, err.message, notify=notify)
+        raise
+    if isinstance(prepared, EmailResult):
+        log.info("email %s not sent again: %s", req.key, prepared.status)
+        return prepared
+    settings = get_settings()
+    try:
+        errors, _ = await aiosmtplib.send(
+            prepared.message,
+            sender=prepared.sender,
+            recipients=prepared.addresses,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_starttls,
+            timeout=30,
+        )
+    except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
+        code, reply = smtp_reply(exc)
+        if code is not None and code >= 500:
+            await _reject(req, reply, notify=notify)
+            raise ApplicationError(
+                f"email {req.key} rejected: {reply}", type="EmailRejected", non_retryable=True
+            ) from None
+        await asyncio.to_thread(_record_deferral, req.key, reply)
+        log.warning("email %s deferred (case %s), will retry: %s", req.key, req.case_id, code or "no link")
+        raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
+    refused = _refused_reply(errors)
+    await asyncio.to_thread(_mark_sent, req, refused, len(prepared.addresses))
+    if refused and notify:
+        await _notify_sendco(req, refused)
+    log.info("email %s sent (case %s)", req.key, req.case_id)
+    return EmailResult(key=req.key, status="sent", recipients=len(prepared.addresses) - len(errors))
+
+
+def smtp_reply(exc: BaseException) -> tuple[int | None, str]:
+    """The SMTP code (None: no connection; 550: unsendable address) and the reply without addresses."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        return (min(codes) if codes else None), scrub(text)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return exc.code, scrub(f"{exc.code} {exc.message}")
+    if isinstance(exc, ValueError):
+        return 550, scrub(f"address cannot be sent: {exc}")
+    return None, scrub(f"{type(exc).__name__}: {exc}")
+
+
+def scrub(text: str) -> str:
+    """The text with every email address replaced by <address>."""
+    return ADDRESS.sub("<address>", text)[:1000]
+
+
+def _refused_reply(errors: dict[str, aiosmtplib.SMTPResponse]) -> str:
+    return scrub("; ".join(f"{r.code} {r.message}" for r in errors.values()))
+
+
+# --- outbox and chronology (run in a thread: the database is synchronous) ----------------------------
+def _prepare(req: EmailRequest) -> Outgoing | EmailResult:
+    """Settled rows short-circuit; otherwise resolve, render and record the row as pending (attempts+1)."""
+    with session_scope() as session:
+        row = _row(session, req.key)
+        if row is not None and row.status == OutboxStatus.sent:
+            return EmailResult(key=req.key, status="already-sent", recipients=len(row.recipients))
+        if row is not None and row.status == OutboxStatus.failed:
+            return EmailResult(key=req.key, status="failed", recipients=0)
+        case = _case(session, req.case_id)
+        people = resolve(session, case=case, recipients=req.to)
+        settings = get_settings()
+        try:
+            context = {**req.context, **_engine_context(session, case, people, settings)}
+            rendered = render(req.template, context)
+        except TemplateError as exc:
+            raise ApplicationError(
+                f"email template {req.template} failed: {exc}", type="EmailTemplateError", non_retryable=True
+            ) from None
+        row = row or _new_row(req)
+        row.status = OutboxStatus.pending
+        row.recipients = [p.email for p in people]
+        row.subject = rendered.subject[:300]
+        row.template = req.template
+        row.case_id = req.case_id
+        row.attempts += 1
+        session.add(row)
+        return _outgoing(req, rendered, people, settings)
+
+
+def _record_deferral(key: str, reply: str) -> None:
+    with session_scope() as session:
+        row = _row(session, key)
+        if row is not None:
+            row.error = reply[:2000]
+            session.add(row)
+
+
+def _mark_sent(req: EmailRequest, refused: str, total: int) -> None:
+    with session_scope() as session:
+        row = _row(session, req.key)
+        if row is None:
+            return
+        row.status = OutboxStatus.sent
+        row.sent_at = dt.datetime.now(dt.UTC)
+        row.error = f"some recipients refused: {refused}"[:2000] if refused else None
+        session.add(row)
+        if refused and req.case_id:
+            append(
+                session, case_id=req.case_id, actor="engine", action="email-partly-refused",
+                detail=f"Email '{req.template}' (outbox key {req.key}) was refused for some of its "
+                f"{total} recipients: {refused}",
+            )
+
+
+async def _reject(req: EmailRequest, reply: str, *, notify: bool) -> None:
+    """Mark the row failed, note it on the case and tell the SENDCo (unless this is that notice)."""
+    await asyncio.to_thread(_record_failure, req, reply)
+    log.warning("email %s failed for good (case %s)", req.key, req.case_id)
+    if notify:
+        await _notify_sendco(req, reply)
+
+
+def _record_failure(req: EmailRequest, reply: str) -> None:
+    with session_scope() as session:
+        row = _row(session, req.key) or _new_row(req)
+        row.status = OutboxStatus.failed
+        row.error = reply[:2000]
+        session.add(row)
+        if req.case_id and session.get(Case, req.case_id) is not None:
+            append(
+                session, case_id=req.case_id, actor="engine", action="email-failed",
+                detail=f"Email '{req.template}' (outbox key {req.key}) could not be delivered: {reply}",
+            )
+
+
+async def _notify_sendco(req: EmailRequest, reply: str) -> None:
+    """Send the delivery-failed notice to the SENDCo of the case's school, never recursing."""
+    if req.case_id is None:
+        return
+    notice = EmailRequest(
+        key=f"{req.key}:delivery-failed",
+        case_id=req.case_id,
+        template=NOTICE_TEMPLATE,
+        to=[Recipient(kind="sendco")],
+        context={"failed_template": req.template, "failed_key": req.key, "error": reply},
+    )
+    try:
+        await deliver(notice, notify=False)
+    except Exception:
+        log.warning("delivery-failed notice %s could not be sent (case %s)", notice.key, req.case_id)
+
+
+def _row(session: Session, key: str) -> OutboxMessage | None:
+    return session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+
+
+def _new_row(req: EmailRequest) -> OutboxMessage:
+    return OutboxMessage(
+        key=req.key, case_id=req.case_id, template=req.template, subject="",
+        created_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def _case(session: Session, case_id: str | None) -> Case | None:
+    if case_id is None:
+        return None
+    case = session.get(Case, case_id)
+    if case is None:
+        raise ApplicationError(f"unknown case {case_id}", type="UnknownCase", non_retryable=True)
+    return case
+
+
+def _engine_context(session: Session, case: Case | None, people: list[Person], settings: Settings) -> dict:
+    """What every template may use, looked up here so that workflows never carry names."""
+    pupil = session.get(Pupil, case.pupil_id) if case else None
+    school = session.get(School, case.school_id) if case else None
+    words = pupil.legal_name.split() if pupil else []
+    return {
+        "school": school.name if school else "",
+        "pupil_initials": "".join(w[0].upper() for w in words),
+        "pupil_first_name": words[0] if words else "",
+        "case_ref": case.id[:8] if case else "",
+        "case_url": f"{settings.public_url.rstrip('/')}/cases/{case.id}" if case else "",
+        "recipient_name": greeting_name(people),
+    }
+
+
+# --- MIME ---------------------------------------------------------------------------------------------
+def _outgoing(req: EmailRequest, rendered: Rendered, people: list[Person], settings: Settings) -> Outgoing:
+    """The MIME message: text and HTML alternatives, plus the .ics invitation when there is one."""
+    from_name, from_addr = parseaddr(settings.mail_from)
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = settings.mail_from
+    message["To"] = tuple(Address(display_name=p.name, addr_spec=p.email) for p in people)
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    message["Message-ID"] = message_id(req.key, from_addr)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Send-Outbox-Key"] = req.key
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    if req.invite is not None:
+        message.add_attachment(
+            invitation(req.invite, organizer=(from_name, from_addr), people=people),
+            maintype="text", subtype="calendar", filename="invite.ics", params={"method": "REQUEST"},
+        )
+    return Outgoing(message=message, sender=from_addr, addresses=[p.email for p in people])
+
+
+def message_id(key: str, from_addr: str) -> str:
+    """A Message-ID that is the same on every attempt for the key."""
+    domain = from_addr.rpartition("@")[2] or "send-engine.invalid"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+def invitation(invite: Invite, *, organizer: tuple[str, str], people: list[Person]) -> bytes:
+    """An iTIP REQUEST calendar: times in UTC (naive start times are UK local time)."""
+    start = invite.start if invite.start.tzinfo else invite.start.replace(tzinfo=LONDON)
+    start = start.astimezone(dt.UTC)
+    calendar = Calendar()
+    calendar.add("prodid", "-//SEND case engine//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", invite.uid)
+    event.add("sequence", invite.sequence)
+    event.add("dtstamp", dt.datetime.now(dt.UTC))
+    event.add("dtstart", start)
+    event.add("dtend", start + dt.timedelta(minutes=invite.minutes))
+    event.add("summary", invite.summary)
+    if invite.location:
+        event.add("location", invite.location)
+    event.add("organizer", _cal_address(*organizer))
+    for person in people:
+        attendee = _cal_address(person.name, person.email)
+        attendee.params.update(role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp="TRUE")
+        event.add("attendee", attendee, encode=False)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _cal_address(name: str, email: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["cn"] = vText(name)
+    return address

@@ -1,0 +1,108 @@
+"""Who an email goes to: Recipients (roles, parents, agencies) resolved to names and addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+from temporalio.exceptions import ApplicationError
+
+from domain.schemas import Recipient
+from store.casework import Case
+from store.register import Agency, AgencyKind, Parent, Pupil, PupilParent, School, Staff
+
+STAFF_ROLES = {"sendco", "headteacher"}
+AGENCY_KINDS = {kind.value for kind in AgencyKind}
+
+
+@dataclass(frozen=True)
+class Person:
+    """One resolved addressee."""
+
+    name: str
+    email: str
+    kind: str
+
+
+def no_recipient(kind: str, why: str) -> ApplicationError:
+    """The non-retryable error for a recipient that resolves to nobody (names the kind, no addresses)."""
+    return ApplicationError(f"no recipient for '{kind}': {why}", type="NoRecipient", non_retryable=True)
+
+
+def resolve(session: Session, *, case: Case | None, recipients: list[Recipient]) -> list[Person]:
+    """Every addressee of the recipients, in order, each address once (case-insensitive)."""
+    people: list[Person] = []
+    seen: set[str] = set()
+    for recipient in recipients:
+        found = _resolve_one(session, case=case, recipient=recipient)
+        if not found:
+            raise no_recipient(recipient.kind, "nobody in the register matches")
+        for person in found:
+            if person.email.lower() not in seen:
+                seen.add(person.email.lower())
+                people.append(person)
+    return people
+
+
+def greeting_name(people: list[Person]) -> str:
+    """'Ann Smith', or 'Ann Smith and Bob Jones', or 'A, B and C'."""
+    names = [p.name for p in people]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _resolve_one(session: Session, *, case: Case | None, recipient: Recipient) -> list[Person]:
+    kind = recipient.kind
+    if kind == "staff":
+        return _staff_member(session, case=case, staff_id=recipient.staff_id)
+    if kind in STAFF_ROLES:
+        if case is None:
+            raise no_recipient(kind, "a school role needs a case")
+        rows = session.exec(
+            select(Staff).where(Staff.school_id == case.school_id, Staff.role == kind).order_by(Staff.id)
+        ).all()
+        return [Person(s.name, s.email, kind) for s in rows]
+    if kind == "parent":
+        if case is None:
+            raise no_recipient(kind, "parents need a case")
+        parents = session.exec(
+            select(Parent)
+            .join(PupilParent, PupilParent.parent_id == Parent.id)
+            .where(PupilParent.pupil_id == case.pupil_id)
+            .order_by(Parent.id)
+        ).all()
+        return [Person(p.name, p.email, kind) for p in parents]
+    if kind in AGENCY_KINDS:
+        agency = _agency(session, case=case, kind=kind, agency_id=recipient.agency_id)
+        return [Person(agency.name, agency.email, kind)] if agency else []
+    raise no_recipient(kind, "unknown recipient kind")
+
+
+def _staff_member(session: Session, *, case: Case | None, staff_id: int | None) -> list[Person]:
+    if staff_id is None:
+        raise no_recipient("staff", "staff_id is missing")
+    staff = session.get(Staff, staff_id)
+    if staff is None or (case is not None and staff.school_id != case.school_id):
+        return []
+    return [Person(staff.name, staff.email, "staff")]
+
+
+def _agency(session: Session, *, case: Case | None, kind: str, agency_id: int | None) -> Agency | None:
+    """The named agency, else the one of that kind for the pupil's (or school's) LA, else any of that kind."""
+    if agency_id is not None:
+        agency = session.get(Agency, agency_id)
+        return agency if agency is not None and agency.kind == kind else None
+    of_kind = select(Agency).where(Agency.kind == kind).order_by(Agency.id)
+    for authority in _local_authorities(session, case):
+        agency = session.exec(of_kind.where(Agency.local_authority == authority)).first()
+        if agency is not None:
+            return agency
+    return session.exec(of_kind).first()
+
+
+def _local_authorities(session: Session, case: Case | None) -> list[str]:
+    if case is None:
+        return []
+    pupil = session.get(Pupil, case.pupil_id)
+    school = session.get(School, case.school_id)
+    found = [pupil.local_authority if pupil else None, school.local_authority if school else None]
+    return [la for la in found if la]
