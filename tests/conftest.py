@@ -17,6 +17,7 @@ import pytest
 _TMP = Path(tempfile.mkdtemp(prefix="send-tests-"))
 os.environ.setdefault("SEND_DATABASE_URL", f"sqlite:///{_TMP / 'send.db'}")
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -61,9 +62,7 @@ def school(engine) -> School:  # type: ignore[no-untyped-def]
 
 def _staff(engine, school: School, role: Role, n: int) -> tuple[Staff, str]:  # type: ignore[no-untyped-def]
     with Session(engine, expire_on_commit=False) as s:
-        staff = Staff(
-            school_id=school.id, name=f"{role} {n}", email=f"{role}{n}@example.org", role=role
-        )
+        staff = Staff(school_id=school.id, name=f"{role} {n}", email=f"{role}{n}@example.org", role=role)
         s.add(staff)
         s.commit()
         s.refresh(staff)
@@ -91,12 +90,18 @@ class ServerThread(uvicorn.Server):
 
 
 @pytest.fixture(scope="session")
-def api_url(engine) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The real app served by uvicorn on a loopback port, for tests that go through HTTP."""
+def app(engine):  # type: ignore[no-untyped-def]
+    """The product's FastAPI app (tests may point app.state.temporal at a test server)."""
     from api.main import create_app
 
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+def api_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The real app served by uvicorn on a loopback port, for tests that go through HTTP."""
     port = free_port()
-    server = ServerThread(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = ServerThread(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

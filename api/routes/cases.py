@@ -6,13 +6,13 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from pydantic import BaseModel, ValidationError
 
 from api.deps import CurrentStaff, SessionDep, actor_of, require_role
 from api.paging import Page, paginate
 from api.processes import PROCESSES, Process
-from api.temporal_calls import TemporalDep, run_update, start_case
+from api.temporal_calls import TemporalDep, run_update, start_case, task_queue
 from domain.rules import rule
 from domain.schemas import CaseRef, Role, SchoolCalendar
 from store import case_service
@@ -101,7 +101,7 @@ def _invalid(err: ValidationError, prefix: str) -> HTTPException:
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseStarted)
 async def start(
-    body: CaseStart, session: SessionDep, client: TemporalDep, staff: Annotated[Any, CanAct]
+    request: Request, body: CaseStart, session: SessionDep, client: TemporalDep, staff: Annotated[Any, CanAct]
 ) -> Any:
     """Start a case for a pupil: 201 once a worker has it running, 503 (nothing started) if none answers."""
     process = _process(body.process)
@@ -139,9 +139,8 @@ async def start(
         ),
     )
     try:
-        await start_case(
-            client, process.run, process.build_input(ref, facts, actor_of(staff)), case.workflow_id
-        )
+        inp = process.build_input(ref, facts, actor_of(staff))
+        await start_case(client, process.run, inp, case.workflow_id, task_queue(request))
     except HTTPException:
         case_service.forget_case(session, case_id=case_id)
         raise
