@@ -197,8 +197,9 @@ class SchoolYearCalendar:
     """A school's term dates and INSET days; default terms fill whatever the school has not configured.
 
     In each school year (1 Aug - 31 Jul) the school's own terms govern from the first configured term
-    start to the last configured term end; outside that span, and in years with no configured terms,
-    `default_terms` apply, so the arithmetic never runs off the end of the configured dates.
+    start to the last configured term end; default half-terms lying wholly outside that span fill the
+    rest of that year, and years with no configured terms use `default_terms`, so the arithmetic never
+    runs off the end of the configured dates.
     """
 
     terms: tuple[Term, ...] = ()
@@ -248,16 +249,11 @@ class SchoolYearCalendar:
 
 @lru_cache(maxsize=256)
 def _effective_terms(cal: SchoolYearCalendar, year: int) -> tuple[Term, ...]:
-    """The school's terms for a year, with default terms before and after the span they cover."""
+    """The school's terms for a year, plus the default terms wholly before or after the span they cover."""
     own = [t for t in cal.terms if academic_year(t[0]) == year]
     if not own:
         return default_terms(year)
     first = min(start for start, _ in own)
     last = max(end for _, end in own)
-    filled = list(own)
-    for start, end in default_terms(year):
-        if start < first:
-            filled.append((start, min(end, first - timedelta(days=1))))
-        if end > last:
-            filled.append((max(start, last + timedelta(days=1)), end))
-    return tuple(sorted(filled))
+    outside = [(start, end) for start, end in default_terms(year) if end < first or start > last]
+    return tuple(sorted(own + outside))

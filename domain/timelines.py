@@ -1,0 +1,248 @@
+"""The timeline of each process, computed from its key facts.
+
+The timeline preview endpoint and the workflows both call these functions, so a preview shows exactly
+the dates a workflow will use. Offsets come from domain.rules; pure, safe in the Temporal sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from domain.dates import (
+    SchoolYearCalendar,
+    add_days,
+    add_months,
+    add_weeks,
+    inclusive_window_end,
+    within_12_months,
+    within_months,
+)
+from domain.rules import rule
+
+
+class TimelineEntry(BaseModel):
+    """One dated step of a process, with the rule it comes from."""
+
+    rule_id: str
+    step: str
+    due: date
+    unit: str
+    citation: str
+
+
+def _entry(step: str, rule_id: str, due: date) -> TimelineEntry:
+    r = rule(rule_id)
+    return TimelineEntry(rule_id=r.id, step=step, due=due, unit=r.unit.value, citation=r.citation)
+
+
+def _offset(rule_id: str) -> int:
+    """The rule's fixed offset (every rule used here has one)."""
+    offset = rule(rule_id).offset
+    if offset is None:
+        raise ValueError(f"rule {rule_id} has no fixed offset")
+    return offset
+
+
+def due_of(entries: list[TimelineEntry], step: str) -> date:
+    """The due date of a step; KeyError naming the step and the steps there are if it is absent."""
+    for entry in entries:
+        if entry.step == step:
+            return entry.due
+    raise KeyError(f"no step {step!r} in this timeline (steps: {', '.join(e.step for e in entries)})")
+
+
+# --- EHCP annual review and phase transfer -------------------------------------------------------
+
+Transfer = Literal["none", "phase", "post16", "post16_other"]
+
+
+class AnnualReviewFacts(BaseModel):
+    """What an annual review's timeline depends on."""
+
+    cycle_start: date = Field(description="plan issue date, or the LA's decision date of the last review")
+    year_group: int = Field(ge=-3, le=14, description="year group at cycle_start: Reception 0, nursery < 0")
+    under5: bool = False
+    under5_months: int = Field(default=6, ge=3, le=6, description="review cadence for an under-5 (AR-UNDER5)")
+    transfer: Transfer = "none"
+    transfer_year: int | None = Field(default=None, validate_default=True)
+    transfer_date: date | None = Field(default=None, validate_default=True)
+    advice_request_weeks: int = Field(default=6, ge=1, le=12)
+    planning_lead_weeks: int = Field(default=2, ge=0, le=12)
+    meeting: date | None = None
+    amendment_notice: date | None = Field(default=None, description="when the LA served its amendments")
+
+    @field_validator("under5")
+    @classmethod
+    def _under5_fits_year_group(cls, under5: bool, info: ValidationInfo) -> bool:
+        year_group = info.data.get("year_group")
+        if under5 and year_group is not None and year_group >= 1:
+            raise ValueError(
+                f"a pupil in Year {year_group} is not under 5; under5 applies to Reception or below"
+            )
+        return under5
+
+    @field_validator("transfer_year")
+    @classmethod
+    def _transfer_year_fits_transfer(cls, year: int | None, info: ValidationInfo) -> int | None:
+        transfer = info.data.get("transfer")
+        if transfer in ("phase", "post16") and year is None:
+            raise ValueError(f"required for a {transfer} transfer: the calendar year of the transfer")
+        if transfer in ("none", "post16_other") and year is not None:
+            raise ValueError(f"applies only to phase and post16 transfers, not transfer={transfer!r}")
+        cycle_start = info.data.get("cycle_start")
+        if year is not None and cycle_start is not None and not 0 <= year - cycle_start.year <= 2:
+            raise ValueError(f"{year} is not within two years after cycle_start ({cycle_start})")
+        return year
+
+    @field_validator("transfer_date")
+    @classmethod
+    def _transfer_date_fits_transfer(cls, when: date | None, info: ValidationInfo) -> date | None:
+        transfer = info.data.get("transfer")
+        if transfer == "post16_other" and when is None:
+            raise ValueError("required for a post16_other transfer: the date the young person transfers")
+        if transfer != "post16_other" and when is not None:
+            raise ValueError(f"applies only to post16_other transfers, not transfer={transfer!r}")
+        cycle_start = info.data.get("cycle_start")
+        if when is not None and cycle_start is not None and when <= cycle_start:
+            raise ValueError(f"the transfer ({when}) must be after cycle_start ({cycle_start})")
+        return when
+
+    @field_validator("meeting")
+    @classmethod
+    def _meeting_in_cycle(cls, meeting: date | None, info: ValidationInfo) -> date | None:
+        cycle_start = info.data.get("cycle_start")
+        if meeting is not None and cycle_start is not None and meeting < cycle_start:
+            raise ValueError(f"the meeting ({meeting}) cannot be before cycle_start ({cycle_start})")
+        return meeting
+
+    @field_validator("amendment_notice")
+    @classmethod
+    def _notice_after_meeting(cls, notice: date | None, info: ValidationInfo) -> date | None:
+        meeting = info.data.get("meeting") or info.data.get("cycle_start")
+        if notice is not None and meeting is not None and notice < meeting:
+            raise ValueError(
+                f"the amendment notice ({notice}) cannot be before the meeting or cycle ({meeting})"
+            )
+        return notice
+
+
+def review_due(facts: AnnualReviewFacts) -> date:
+    """AR-DUE: within 12 months of cycle_start; AR-UNDER5: within under5_months for an under-5."""
+    if facts.under5:
+        return within_months(facts.cycle_start, facts.under5_months)
+    return within_12_months(facts.cycle_start)
+
+
+def transfer_deadline(facts: AnnualReviewFacts) -> tuple[str, date] | None:
+    """(rule id, date) by which the transfer's amended plan must be final, or None outside a transfer year."""
+    if facts.transfer == "phase":
+        assert facts.transfer_year is not None
+        return "PT-15FEB", date(facts.transfer_year, 2, 15)
+    if facts.transfer == "post16":
+        assert facts.transfer_year is not None
+        return "PT-31MAR", date(facts.transfer_year, 3, 31)
+    if facts.transfer == "post16_other":
+        assert facts.transfer_date is not None
+        return "PT-POST16", add_months(facts.transfer_date, -_offset("PT-POST16"))
+    return None
+
+
+def transfer_latest_meeting(facts: AnnualReviewFacts) -> date | None:
+    """PT-LATEST-MEETING: the transfer deadline less 12 weeks (LA decision 4 weeks + final plan 8 weeks)."""
+    deadline = transfer_deadline(facts)
+    return None if deadline is None else add_weeks(deadline[1], -_offset("PT-LATEST-MEETING"))
+
+
+def latest_meeting_date(facts: AnnualReviewFacts) -> date:
+    """The latest the review meeting can be held: review-due, or the transfer's latest meeting if earlier."""
+    due = review_due(facts)
+    transfer = transfer_latest_meeting(facts)
+    return due if transfer is None else min(due, transfer)
+
+
+def annual_review_timeline(
+    facts: AnnualReviewFacts, calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """Every dated step of an annual review, sorted by due date (calendar is unused: all calendar days)."""
+    entries = [_entry("review-due", "AR-UNDER5" if facts.under5 else "AR-DUE", review_due(facts))]
+    deadline = transfer_deadline(facts)
+    latest_transfer_meeting = transfer_latest_meeting(facts)
+    if deadline is not None and latest_transfer_meeting is not None:
+        entries.append(_entry("phase-transfer", deadline[0], deadline[1]))
+        entries.append(_entry("latest-meeting", "PT-LATEST-MEETING", latest_transfer_meeting))
+    lead = facts.advice_request_weeks + facts.planning_lead_weeks
+    entries.append(
+        _entry("set-meeting-date", "AR-ADVICE-REQUEST", add_weeks(latest_meeting_date(facts), -lead))
+    )
+    if facts.meeting is not None:
+        m = facts.meeting
+        entries += [
+            _entry("request-advice", "AR-ADVICE-REQUEST", add_weeks(m, -facts.advice_request_weeks)),
+            _entry("send-invitations", "AR-INVITE", add_days(m, -_offset("AR-INVITE"))),
+            _entry("circulate-advice", "AR-ADVICE-CIRCULATE", add_days(m, -_offset("AR-ADVICE-CIRCULATE"))),
+            _entry("send-report", "AR-REPORT", add_days(m, _offset("AR-REPORT"))),
+            _entry("la-decision", "AR-LA-DECISION", add_days(m, _offset("AR-LA-DECISION"))),
+            _entry("amend-proposal", "AR-AMEND-PROPOSAL", add_days(m, _offset("AR-AMEND-PROPOSAL"))),
+        ]
+    if facts.amendment_notice is not None:
+        notice = facts.amendment_notice
+        entries += [
+            _entry(
+                "amend-comments",
+                "AR-AMEND-COMMENTS",
+                inclusive_window_end(notice, _offset("AR-AMEND-COMMENTS")),
+            ),
+            _entry("final-amended-plan", "AR-FINAL-AMENDED", add_days(notice, _offset("AR-FINAL-AMENDED"))),
+        ]
+    return sorted(entries, key=lambda e: e.due)
+
+
+# --- a parent's request to see the educational record --------------------------------------------
+
+
+class RecordsRequestFacts(BaseModel):
+    """What a records request's timeline depends on."""
+
+    request_received: date
+
+
+def records_request_timeline(
+    facts: RecordsRequestFacts, calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """TR-RECORDS-ACCESS: respond within 15 school days of the request (default terms if no calendar)."""
+    calendar = calendar or SchoolYearCalendar()
+    due = calendar.add_school_days(facts.request_received, _offset("TR-RECORDS-ACCESS"))
+    return [_entry("respond", "TR-RECORDS-ACCESS", due)]
+
+
+# --- the registry the preview endpoint uses ------------------------------------------------------
+
+TimelineFn = Callable[[Any, SchoolYearCalendar | None], list[TimelineEntry]]
+
+PROCESSES: dict[str, tuple[type[BaseModel], TimelineFn]] = {
+    "annual_review": (AnnualReviewFacts, annual_review_timeline),
+    "records_request": (RecordsRequestFacts, records_request_timeline),
+}
+
+
+class UnknownProcess(KeyError):
+    """A process name with no timeline."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown process"
+
+
+def preview(
+    process: str, facts: dict[str, Any], calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """The timeline a process would follow from these facts; pydantic ValidationError for bad facts."""
+    try:
+        model, timeline = PROCESSES[process]
+    except KeyError:
+        known = ", ".join(sorted(PROCESSES))
+        raise UnknownProcess(f"unknown process {process!r}: known processes are {known}") from None
+    return timeline(model.model_validate(facts), calendar)
