@@ -147,12 +147,7 @@ class Deadline:
             f"{self.key}:escalate:{self.due}:{n}", "escalation", list(self.policy.escalate_to), context
         )
         if self.policy.chase_owner_after_breach and self.owner not in self.policy.escalate_to:
-            await self.io.send(
-                f"{self.key}:overdue:{self.due}:{n}",
-                "reminder",
-                [self.owner],
-                self._context(days_left=-days_late),
-            )
+            await self.io.send(f"{self.key}:overdue:{self.due}:{n}", "overdue", [self.owner], context)
         self.status = "escalated"
         to = ", ".join(r.label for r in self.policy.escalate_to)
         await self.io.write(
