@@ -77,6 +77,16 @@ class InvalidInput(RegisterError):
         self.errors = list(errors)
 
     @classmethod
+    def from_validation(cls, exc: ValidationError) -> InvalidInput:
+        """The model's errors, each with the validator's own reason as its message."""
+        return cls(
+            [
+                {"type": e["type"], "loc": e["loc"], "msg": e["msg"].removeprefix("Value error, ")}
+                for e in exc.errors(include_url=False)
+            ]
+        )
+
+    @classmethod
     def at(cls, field: str, *reasons: str) -> InvalidInput:
         """One or more problems with one field."""
         return cls([{"type": "value_error", "loc": (field,), "msg": reason} for reason in reasons])
@@ -124,7 +134,7 @@ def _merge(row: SQLModel, base: type[SQLModel], changes: SQLModel) -> dict[str, 
     try:
         merged = base.model_validate({**current, **given})
     except ValidationError as exc:
-        raise InvalidInput(exc.errors(include_url=False, include_input=False)) from None
+        raise InvalidInput.from_validation(exc) from None
     return {name: value for name, value in _columns(merged, type(row)).items() if name in given}
 
 
