@@ -22,6 +22,8 @@ ROUTERS = [
     "api.routes.pupils",
     "api.routes.parents",
     "api.routes.agencies",
+    "api.routes.mailbox",
+    "api.routes.signin",
 ]
 
 
