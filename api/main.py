@@ -16,6 +16,11 @@ from store.db import get_engine
 # One router module per resource, each exposing `router` (and web pages under templates/web).
 ROUTERS = [
     "api.routes.health",
+    "api.routes.cases",
+    "api.routes.approvals",
+    "api.routes.deadlines",
+    "api.routes.outbox",
+    "api.routes.timelines",
     "api.routes.codec",
     "api.routes.schools",
     "api.routes.staff",

@@ -42,13 +42,18 @@ async def temporal_client(request: Request) -> Client:
 TemporalDep = Annotated[Client, Depends(temporal_client)]
 
 
-async def start_case(client: Client, run: Any, inp: Any, workflow_id: str) -> None:
+def task_queue(request: Request) -> str:
+    """The task queue cases start on (the settings', unless the app was given another)."""
+    return getattr(request.app.state, "task_queue", None) or get_settings().task_queue
+
+
+async def start_case(client: Client, run: Any, inp: Any, workflow_id: str, queue: str) -> None:
     """Start the case's workflow and wait until a worker has picked it up (503 and terminated if none)."""
     start = WithStartWorkflowOperation(
         run,
         inp,
         id=workflow_id,
-        task_queue=get_settings().task_queue,
+        task_queue=queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
     try:

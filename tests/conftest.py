@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import tempfile
@@ -33,7 +34,7 @@ from sqlmodel import Session  # noqa: E402
 from api.security import issue_token  # noqa: E402
 from domain.schemas import Role  # noqa: E402
 from store.db import get_engine  # noqa: E402
-from store.register import School, Staff  # noqa: E402
+from store.register import Agency, AgencyKind, Parent, Pupil, PupilParent, School, Staff  # noqa: E402
 
 # Fixture modules, one per real service the tests start.
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.temporal", "tests.fixtures.postgres"]
@@ -82,6 +83,33 @@ def headteacher(engine, school) -> tuple[Staff, str]:  # type: ignore[no-untyped
 @pytest.fixture(scope="session")
 def teacher(engine, school) -> tuple[Staff, str]:  # type: ignore[no-untyped-def]
     return _staff(engine, school, Role.staff, 1)
+
+
+@pytest.fixture(scope="session")
+def pupil(engine, school: School, sendco, headteacher) -> Pupil:  # type: ignore[no-untyped-def]
+    """A Year 6 pupil with an EHC plan, one parent, and the LA's SEN team, EP, health and social care."""
+    with Session(engine, expire_on_commit=False) as s:
+        pupil = Pupil(
+            school_id=school.id,
+            legal_name="Ada Example",
+            date_of_birth=dt.date(2015, 5, 1),
+            year_group=6,
+            sen_provision="E",
+            needs=["ASD"],
+            local_authority="Kent",
+        )
+        parent = Parent(name="Grace Example", email="parent@example.org")
+        s.add_all([pupil, parent])
+        s.commit()
+        s.add(PupilParent(pupil_id=pupil.id, parent_id=parent.id))
+        for kind in AgencyKind:
+            s.add(
+                Agency(
+                    kind=kind, name=f"Kent {kind}", email=f"{kind.value}@example.org", local_authority="Kent"
+                )
+            )
+        s.commit()
+        return pupil
 
 
 class ServerThread(uvicorn.Server):

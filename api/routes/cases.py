@@ -77,7 +77,7 @@ def _process(name: str) -> Process:
     process = PROCESSES.get(name)
     if process is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             [{"field": "process", "reason": f"unknown process; choose one of {', '.join(PROCESSES)}"}],
         )
     return process
@@ -96,7 +96,7 @@ def _invalid(err: ValidationError, prefix: str) -> HTTPException:
         for e in err.errors()
         if e["loc"] != ("actor",)
     ]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseStarted)
@@ -112,7 +112,7 @@ async def start(
     pupil = session.get(Pupil, body.pupil_id)
     if pupil is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, [{"field": "pupil_id", "reason": "no such pupil"}]
+            status.HTTP_422_UNPROCESSABLE_CONTENT, [{"field": "pupil_id", "reason": "no such pupil"}]
         )
     school = session.get(School, pupil.school_id)
     assert school is not None

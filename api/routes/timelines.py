@@ -24,10 +24,10 @@ def preview_timeline(body: PreviewRequest, _staff: CurrentStaff) -> Any:
         return preview(body.process, body.facts)
     except UnknownProcess as err:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, [{"field": "process", "reason": str(err)}]
+            status.HTTP_422_UNPROCESSABLE_CONTENT, [{"field": "process", "reason": str(err)}]
         ) from err
     except ValidationError as err:
         detail = [
             {"field": ".".join(["facts", *map(str, e["loc"])]), "reason": e["msg"]} for e in err.errors()
         ]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail) from err
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from err
