@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.email import EMAIL_ACTIVITIES
 from activities.records import RECORD_ACTIVITIES
@@ -17,6 +19,12 @@ from workflows.records_request import RecordsRequest
 
 WORKFLOWS = [RecordsRequest]
 ACTIVITIES = [*RECORD_ACTIVITIES, *EMAIL_ACTIVITIES]
+# Pure domain code and the bank-holiday tables it reads are shared with the sandbox, not re-imported.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "domain", "holidays", "dateutil", "pydantic"
+    )
+)
 
 
 def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
@@ -27,6 +35,7 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
         activity_executor=executor,
+        workflow_runner=SANDBOX,
     )
 
 
@@ -41,7 +50,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
