@@ -167,7 +167,10 @@ def _mark_sent(req: EmailRequest, refused: str, total: int) -> None:
         session.add(row)
         if refused and req.case_id:
             append(
-                session, case_id=req.case_id, actor="engine", action="email-partly-refused",
+                session,
+                case_id=req.case_id,
+                actor="engine",
+                action="email-partly-refused",
                 detail=f"Email '{req.template}' (outbox key {req.key}) was refused for some of its "
                 f"{total} recipients: {refused}",
             )
@@ -189,7 +192,10 @@ def _record_failure(req: EmailRequest, reply: str) -> None:
         session.add(row)
         if req.case_id and session.get(Case, req.case_id) is not None:
             append(
-                session, case_id=req.case_id, actor="engine", action="email-failed",
+                session,
+                case_id=req.case_id,
+                actor="engine",
+                action="email-failed",
                 detail=f"Email '{req.template}' (outbox key {req.key}) could not be delivered: {reply}",
             )
 
@@ -217,7 +223,10 @@ def _row(session: Session, key: str) -> OutboxMessage | None:
 
 def _new_row(req: EmailRequest) -> OutboxMessage:
     return OutboxMessage(
-        key=req.key, case_id=req.case_id, template=req.template, subject="",
+        key=req.key,
+        case_id=req.case_id,
+        template=req.template,
+        subject="",
         created_at=dt.datetime.now(dt.UTC),
     )
 
@@ -263,7 +272,10 @@ def _outgoing(req: EmailRequest, rendered: Rendered, people: list[Person], setti
     if req.invite is not None:
         message.add_attachment(
             invitation(req.invite, organizer=(from_name, from_addr), people=people),
-            maintype="text", subtype="calendar", filename="invite.ics", params={"method": "REQUEST"},
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics",
+            params={"method": "REQUEST"},
         )
     return Outgoing(message=message, sender=from_addr, addresses=[p.email for p in people])
 

@@ -27,8 +27,13 @@ from store.register import Agency, Parent, Pupil, PupilParent, School, Staff
 from tests.activities.email_probe_workflow import EmailProbe, ProbeOutcome
 
 TEST_SERVER = Path(sys.prefix) / "bin" / "temporal-test-server"
-REMINDER = {"step_title": "Annual review meeting", "due": "2026-11-23", "rule_id": "AR-MEETING",
-            "citation": "SEND Code of Practice 9.176", "days_left": 5}
+REMINDER = {
+    "step_title": "Annual review meeting",
+    "due": "2026-11-23",
+    "rule_id": "AR-MEETING",
+    "citation": "SEND Code of Practice 9.176",
+    "days_left": 5,
+}
 
 
 def uid() -> str:
@@ -47,17 +52,37 @@ def add(engine, *rows):  # type: ignore[no-untyped-def]
 
 def new_case(engine, school: School, started_by: Staff, *, parents: int = 2, pupil_la: str | None = None):  # type: ignore[no-untyped-def]
     """A pupil 'Jane Smith' with parents, and an open case for her; returns (case, pupil, parents)."""
-    pupil = add(engine, Pupil(school_id=school.id, legal_name="Jane Smith", date_of_birth=dt.date(2016, 3, 4),
-                              year_group=4, local_authority=pupil_la))
-    people = [add(engine, Parent(name=f"Parent {n}", email=f"parent{n}-{uid()}@example.org"))
-              for n in range(parents)]
+    pupil = add(
+        engine,
+        Pupil(
+            school_id=school.id,
+            legal_name="Jane Smith",
+            date_of_birth=dt.date(2016, 3, 4),
+            year_group=4,
+            local_authority=pupil_la,
+        ),
+    )
+    people = [
+        add(engine, Parent(name=f"Parent {n}", email=f"parent{n}-{uid()}@example.org"))
+        for n in range(parents)
+    ]
     for parent in people:
         add(engine, PupilParent(pupil_id=pupil.id, parent_id=parent.id))
     now = dt.datetime.now(dt.UTC)
     case_id = str(uuid.uuid4())
-    case = add(engine, Case(id=case_id, process="annual_review", workflow_id=f"annual_review-{case_id}",
-                            pupil_id=pupil.id, school_id=school.id, started_by=started_by.id,
-                            started_at=now, updated_at=now))
+    case = add(
+        engine,
+        Case(
+            id=case_id,
+            process="annual_review",
+            workflow_id=f"annual_review-{case_id}",
+            pupil_id=pupil.id,
+            school_id=school.id,
+            started_by=started_by.id,
+            started_at=now,
+            updated_at=now,
+        ),
+    )
     return case, pupil, people
 
 
@@ -105,8 +130,9 @@ async def test_message_rendered_and_delivered(engine, smtp, case) -> None:  # ty
     the_case, _, parents = case
     key = f"{the_case.workflow_id}:meeting:parent:1"
     context = REMINDER | {"step_title": "Review <script>alert('x')</script> & plan"}
-    req = EmailRequest(key=key, case_id=the_case.id, template="reminder", to=[Recipient(kind="parent")],
-                       context=context)
+    req = EmailRequest(
+        key=key, case_id=the_case.id, template="reminder", to=[Recipient(kind="parent")], context=context
+    )
 
     result = await run_activity(req)
 
@@ -137,10 +163,22 @@ async def test_message_rendered_and_delivered(engine, smtp, case) -> None:  # ty
 async def test_invite_is_attached_as_ics(smtp, case) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     the_case, _, parents = case
-    invite = Invite(uid=f"{the_case.id}-meeting@send", start=dt.datetime(2026, 11, 23, 10, 0), minutes=90,
-                    summary="Annual review meeting", location="Room 4", sequence=2)
-    req = EmailRequest(key=f"{the_case.workflow_id}:invite", case_id=the_case.id, template="reminder",
-                       to=[Recipient(kind="parent")], context=REMINDER, invite=invite)
+    invite = Invite(
+        uid=f"{the_case.id}-meeting@send",
+        start=dt.datetime(2026, 11, 23, 10, 0),
+        minutes=90,
+        summary="Annual review meeting",
+        location="Room 4",
+        sequence=2,
+    )
+    req = EmailRequest(
+        key=f"{the_case.workflow_id}:invite",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind="parent")],
+        context=REMINDER,
+        invite=invite,
+    )
 
     await run_activity(req)
 
@@ -166,8 +204,13 @@ async def test_invite_is_attached_as_ics(smtp, case) -> None:  # type: ignore[no
 async def test_same_key_again_sends_nothing(engine, smtp, case) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     the_case, _, _ = case
-    req = EmailRequest(key=f"{the_case.workflow_id}:once", case_id=the_case.id, template="reminder",
-                       to=[Recipient(kind="sendco")], context=REMINDER)
+    req = EmailRequest(
+        key=f"{the_case.workflow_id}:once",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind="sendco")],
+        context=REMINDER,
+    )
     assert (await run_activity(req)).status == "sent"
     assert (await run_activity(req)).status == "already-sent"
     assert len(smtp.messages) == 1
@@ -181,8 +224,13 @@ async def test_connection_refused_is_retryable(engine, smtp, case, monkeypatch) 
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
     monkeypatch.setattr(get_settings(), "smtp_port", closed_port)
-    req = EmailRequest(key=f"{the_case.workflow_id}:down", case_id=the_case.id, template="reminder",
-                       to=[Recipient(kind="sendco")], context=REMINDER)
+    req = EmailRequest(
+        key=f"{the_case.workflow_id}:down",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind="sendco")],
+        context=REMINDER,
+    )
 
     with pytest.raises(ApplicationError) as raised:
         await run_activity(req)
@@ -202,8 +250,13 @@ async def test_permanent_refusal_at_data_fails_the_message(engine, smtp, case, s
     smtp.clear()
     the_case, _, _ = case
     smtp.fail_next(1, code=554, at="DATA")
-    req = EmailRequest(key=f"{the_case.workflow_id}:data554", case_id=the_case.id, template="reminder",
-                       to=[Recipient(kind="parent")], context=REMINDER)
+    req = EmailRequest(
+        key=f"{the_case.workflow_id}:data554",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind="parent")],
+        context=REMINDER,
+    )
 
     with pytest.raises(ApplicationError) as raised:
         await run_activity(req)
@@ -232,8 +285,13 @@ async def test_temporary_failure_is_retried_and_sent_once(engine, smtp, case, te
     smtp.clear()
     the_case, _, parents = case
     smtp.fail_next(1, code=451)
-    req = EmailRequest(key=f"{the_case.workflow_id}:retry:parent:1", case_id=the_case.id, template="reminder",
-                       to=[Recipient(kind="parent")], context=REMINDER)
+    req = EmailRequest(
+        key=f"{the_case.workflow_id}:retry:parent:1",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind="parent")],
+        context=REMINDER,
+    )
 
     outcome = await probe(temporal.client, req)
 
@@ -252,8 +310,13 @@ async def test_permanent_refusal_fails_and_tells_the_sendco(engine, smtp, case, 
     smtp.clear()
     the_case, _, _ = case
     smtp.fail_next(1, code=550, at="RCPT")
-    req = EmailRequest(key=f"{the_case.workflow_id}:reject:parent:1", case_id=the_case.id,
-                       template="reminder", to=[Recipient(kind="parent")], context=REMINDER)
+    req = EmailRequest(
+        key=f"{the_case.workflow_id}:reject:parent:1",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind="parent")],
+        context=REMINDER,
+    )
 
     outcome = await probe(temporal.client, req)
 
@@ -279,8 +342,10 @@ def own_school(engine):  # type: ignore[no-untyped-def]
     la = f"LA-{uid()}"
     school = add(engine, School(name="Own Academy", local_authority=la))
     staff = {
-        role: add(engine, Staff(school_id=school.id, name=f"Own {role}", email=f"{role}-{uid()}@example.org",
-                                role=role))
+        role: add(
+            engine,
+            Staff(school_id=school.id, name=f"Own {role}", email=f"{role}-{uid()}@example.org", role=role),
+        )
         for role in Role
     }
     return school, staff
@@ -331,17 +396,44 @@ def test_agencies_resolve_by_id_then_local_authority_then_any(engine, own_school
     school, staff = own_school
     pupil_la = f"Pupil-LA-{uid()}"
     the_case, _, _ = new_case(engine, school, staff[Role.sendco], pupil_la=pupil_la)
-    by_pupil_la = add(engine, Agency(kind="la_sen", name="Pupil LA SEN", email=f"sen-{uid()}@la.example",
-                                     local_authority=pupil_la))
-    add(engine, Agency(kind="la_sen", name="School LA SEN", email=f"sen-{uid()}@la.example",
-                       local_authority=school.local_authority))
-    by_school_la = add(engine, Agency(kind="ep_service", name="School LA EPs", email=f"ep-{uid()}@la.example",
-                                      local_authority=school.local_authority))
-    named = add(engine, Agency(kind="health", name="Named clinic", email=f"nhs-{uid()}@nhs.example",
-                               local_authority="Elsewhere"))
+    by_pupil_la = add(
+        engine,
+        Agency(kind="la_sen", name="Pupil LA SEN", email=f"sen-{uid()}@la.example", local_authority=pupil_la),
+    )
+    add(
+        engine,
+        Agency(
+            kind="la_sen",
+            name="School LA SEN",
+            email=f"sen-{uid()}@la.example",
+            local_authority=school.local_authority,
+        ),
+    )
+    by_school_la = add(
+        engine,
+        Agency(
+            kind="ep_service",
+            name="School LA EPs",
+            email=f"ep-{uid()}@la.example",
+            local_authority=school.local_authority,
+        ),
+    )
+    named = add(
+        engine,
+        Agency(
+            kind="health", name="Named clinic", email=f"nhs-{uid()}@nhs.example", local_authority="Elsewhere"
+        ),
+    )
     for kind in ("social_care", "other"):
-        add(engine, Agency(kind=kind, name=f"Far {kind}", email=f"{kind}-{uid()}@far.example",
-                           local_authority=f"Far-{uid()}"))
+        add(
+            engine,
+            Agency(
+                kind=kind,
+                name=f"Far {kind}",
+                email=f"{kind}-{uid()}@far.example",
+                local_authority=f"Far-{uid()}",
+            ),
+        )
 
     def one(a: Agency) -> list[tuple[str, str]]:
         return [(a.name, a.email)]
@@ -362,8 +454,13 @@ def test_agencies_resolve_by_id_then_local_authority_then_any(engine, own_school
 async def test_no_recipient_is_recorded_on_the_case(engine, smtp, sendco, school) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     the_case, _, _ = new_case(engine, school, sendco[0], parents=0)
-    req = EmailRequest(key=f"{the_case.workflow_id}:nobody", case_id=the_case.id, template="reminder",
-                       to=[Recipient(kind="parent")], context=REMINDER)
+    req = EmailRequest(
+        key=f"{the_case.workflow_id}:nobody",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind="parent")],
+        context=REMINDER,
+    )
 
     with pytest.raises(ApplicationError) as raised:
         await run_activity(req)

@@ -1,0 +1,189 @@
+"""The development mailbox: messages the embedded SMTP server received, as JSON and as web pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email import message_from_string, policy
+from email.message import EmailMessage
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import String, cast, func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from api.deps import CurrentStaff, SessionDep
+from api.paging import Page, paginate
+from api.security import staff_for_token
+from engine.settings import ROOT
+from store.casework import ReceivedMail
+from store.register import Staff
+
+router = APIRouter(tags=["mailbox"])
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(ROOT / "templates" / "web"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+    )
+)
+MAX_LIMIT = 200
+# The pages have no scripts; e-mail HTML shown in the sandboxed iframe inherits this (no remote images).
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+class MailSummary(BaseModel):
+    """One received message in the list."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int
+    received_at: dt.datetime
+    from_: str = Field(alias="from")
+    to: list[str]
+    subject: str
+    has_attachment: bool
+
+
+class MailDetail(MailSummary):
+    """One received message in full: headers, both bodies and the names of its attachments."""
+
+    message_id: str | None
+    headers: list[tuple[str, str]]
+    text: str | None
+    html: str | None
+    attachments: list[str]
+
+
+def mailbox_query(*, to: str | None = None) -> SelectOfScalar[ReceivedMail]:
+    """Received mail, newest first, optionally only that sent to one address (case-insensitive)."""
+    newest = (col(ReceivedMail.received_at).desc(), col(ReceivedMail.id).desc())
+    statement = select(ReceivedMail).order_by(*newest)
+    if to:
+        quoted = '"' + to.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+        recipients = func.lower(cast(ReceivedMail.recipients, String))
+        statement = statement.where(recipients.like(f"%{quoted}%", escape="\\"))
+    return statement
+
+
+def parsed(row: ReceivedMail) -> EmailMessage:
+    return message_from_string(row.raw, policy=policy.default)  # type: ignore[return-value]
+
+
+def summary(row: ReceivedMail) -> MailSummary:
+    message = parsed(row)
+    return MailSummary(
+        id=row.id or 0,
+        received_at=row.received_at,
+        from_=row.mail_from,
+        to=row.recipients,
+        subject=row.subject,
+        has_attachment=any(True for _ in message.iter_attachments()),
+    )
+
+
+def detail(row: ReceivedMail) -> MailDetail:
+    message = parsed(row)
+    attachments = [p.get_filename() or p.get_content_type() for p in message.iter_attachments()]
+    return MailDetail(
+        **summary(row).model_dump(by_alias=False),
+        message_id=row.message_id,
+        headers=[(name, str(value)) for name, value in message.items()],
+        text=_body(message, "plain"),
+        html=_body(message, "html"),
+        attachments=attachments,
+    )
+
+
+def _body(message: EmailMessage, subtype: str) -> str | None:
+    part = message.get_body(preferencelist=(subtype,))
+    if part is None:
+        return None
+    try:
+        return part.get_content()
+    except (LookupError, KeyError):  # unknown charset: show what we can
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else None
+
+
+def _get(session: Session, mail_id: int) -> ReceivedMail:
+    row = session.get(ReceivedMail, mail_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such message")
+    return row
+
+
+Offset = Annotated[int, Query(ge=0, description="Messages to skip")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page length")]
+To = Annotated[str | None, Query(description="Only messages sent to this address")]
+
+
+# --- JSON ---------------------------------------------------------------------------------------------
+@router.get("/api/v1/mailbox", response_model=Page[MailSummary])
+def list_mailbox(
+    session: SessionDep, _staff: CurrentStaff, offset: Offset = 0, limit: Limit = 50, to: To = None
+) -> Any:
+    """Received messages, newest first."""
+    return paginate(session, mailbox_query(to=to), offset, limit, to=summary)
+
+
+@router.get("/api/v1/mailbox/{mail_id}", response_model=MailDetail)
+def read_mail(mail_id: int, session: SessionDep, _staff: CurrentStaff) -> Any:
+    """One received message in full."""
+    return detail(_get(session, mail_id))
+
+
+# --- web pages ------------------------------------------------------------------------------------------
+def web_staff(request: Request, session: SessionDep) -> Staff:
+    """The staff member behind the send_token cookie; otherwise off to the sign-in page."""
+    token = request.cookies.get("send_token")
+    staff = staff_for_token(session, token) if token else None
+    if staff is None:
+        target = "/signin?" + urlencode({"next": request.url.path})
+        raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": target})
+    return staff
+
+
+def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, {"active": "mailbox", **context})
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/mailbox", response_class=HTMLResponse, include_in_schema=False)
+def mailbox_page(
+    request: Request, session: SessionDep, offset: Offset = 0, limit: Limit = 50, to: To = None
+) -> HTMLResponse:
+    staff = web_staff(request, session)
+    page = paginate(session, mailbox_query(to=to), offset, limit, to=summary)
+
+    def url(at: int) -> str:
+        query = {"offset": at, "limit": limit, "to": to}
+        return "/mailbox?" + urlencode({k: v for k, v in query.items() if v})
+
+    return _page(
+        request,
+        "mailbox.html",
+        {
+            "staff": staff,
+            "page": page,
+            "to": to,
+            "newer_url": url(max(offset - limit, 0)),
+            "older_url": url(offset + limit),
+        },
+    )
+
+
+@router.get("/mailbox/{mail_id}", response_class=HTMLResponse, include_in_schema=False)
+def mail_page(mail_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+    staff = web_staff(request, session)
+    return _page(request, "mailbox_message.html", {"staff": staff, "mail": detail(_get(session, mail_id))})

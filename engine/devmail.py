@@ -1,0 +1,67 @@
+"""The embedded development mail server: an aiosmtpd server that keeps every message as a ReceivedMail row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from email import message_from_bytes, policy
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from engine.settings import get_settings
+from store.casework import ReceivedMail
+from store.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+class KeepInDatabase:
+    """aiosmtpd handler: store each delivered message (raw text and envelope) in the database."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw_bytes: bytes = envelope.original_content or envelope.content
+        if not get_settings().keep_received_mail:
+            return "250 Message accepted (not kept: SEND_KEEP_RECEIVED_MAIL is off)"
+        message = message_from_bytes(raw_bytes, policy=policy.default)
+        row = ReceivedMail(
+            received_at=dt.datetime.now(dt.UTC),
+            mail_from=(envelope.mail_from or "")[:320],
+            recipients=list(envelope.rcpt_tos),
+            subject=str(message.get("Subject", ""))[:500],
+            message_id=str(message["Message-ID"])[:300] if message["Message-ID"] else None,
+            raw=raw_bytes.decode("utf-8", errors="replace"),
+        )
+        with session_scope() as db:
+            db.add(row)
+            db.flush()
+            log.info("devmail stored message %s", row.id)
+        return "250 Message accepted for delivery"
+
+
+def start_devmail(host: str, port: int) -> Controller:
+    """Start the development mail server in its own thread; call .stop() on the result to end it."""
+    controller = Controller(KeepInDatabase(), hostname=host, port=port)
+    controller.start()
+    log.info("devmail listening on %s:%s", host, port)
+    return controller
+
+
+def main() -> None:
+    """Run the development mail server on 127.0.0.1:SEND_SMTP_PORT until Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    controller = start_devmail("127.0.0.1", get_settings().smtp_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
