@@ -1,0 +1,28 @@
+# The SEND case engine's image: the API (the default command) and the worker (`python worker.py`).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# The sources only: never .venv, .git or var/ (development databases hold pupils' personal data).
+COPY pyproject.toml worker.py ./
+COPY domain/ domain/
+COPY store/ store/
+COPY engine/ engine/
+COPY workflows/ workflows/
+COPY activities/ activities/
+COPY api/ api/
+COPY templates/ templates/
+
+RUN pip install . \
+    && useradd --system --uid 10001 --no-create-home --home-dir /app send \
+    && mkdir -p /app/var \
+    && chown send /app/var
+
+USER send
+EXPOSE 8000
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
