@@ -163,7 +163,7 @@ def default_terms(academic_year_start: int) -> tuple[Term, ...]:
     An approximation for schools that have not configured their term dates (real dates vary by LA):
     - autumn 1: first weekday on or after 3 Sep to the Friday before the last full (Mon-Fri) week of
       October (half term); autumn 2: the Monday after half term to the last weekday on or before 19 Dec;
-    - spring 1: first Monday on or after 5 Jan to the Friday before February half term (the week of
+    - spring 1: first weekday on or after 4 Jan to the Friday before February half term (the week of
       the first Monday on or after 12 Feb); spring 2: the Monday after half term to the Friday before
       a two-week Easter break (the week before and the week after Easter Sunday);
     - summer 1: the Monday after the Easter break to the Friday before the week of the late-May bank
@@ -180,7 +180,7 @@ def default_terms(academic_year_start: int) -> tuple[Term, ...]:
     return (
         (_first_on_or_after(date(y, 9, 3), _WEEKDAYS), october - friday_before),
         (october + week, last_weekday_on_or_before(date(y, 12, 19), _WEEKDAYS)),
-        (_first_on_or_after(date(n, 1, 5), _MONDAY), february - friday_before),
+        (_first_on_or_after(date(n, 1, 4), _WEEKDAYS), february - friday_before),
         (february + week, easter_monday_before - friday_before),
         (easter_monday_before + 2 * week, late_may - friday_before),
         (late_may + week, last_weekday_on_or_before(date(n, 7, 21), _WEEKDAYS)),

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from domain.schemas import SchoolCalendar
 from store.casework import (
     Approval,
     ApprovalStatus,
@@ -17,6 +18,15 @@ from store.casework import (
     DeadlineStatus,
     OutboxMessage,
 )
+from store.register import School
+
+
+def school_calendar(school: School) -> SchoolCalendar:
+    """What a workflow (or a preview) needs of the school's calendar."""
+    terms = [(t["start"], t["end"]) if isinstance(t, dict) else (t.start, t.end) for t in school.terms]
+    return SchoolCalendar(
+        terms=terms, inset_days=school.inset_days, sendco_working_days=school.sendco_working_days
+    )
 
 
 def open_case(

@@ -14,7 +14,7 @@ from api.paging import Page, paginate
 from api.processes import PROCESSES, Process
 from api.temporal_calls import TemporalDep, run_update, start_case, task_queue
 from domain.rules import rule
-from domain.schemas import CaseRef, Role, SchoolCalendar
+from domain.schemas import CaseRef, Role
 from store import case_service
 from store.casework import Case, CaseStatus, ChronologyEntry, Deadline, DeadlineStatus
 from store.register import Pupil, School
@@ -132,11 +132,7 @@ async def start(
         process=process.name,
         pupil_id=pupil.id,
         school_id=school.id,
-        calendar=SchoolCalendar(
-            terms=[(t["start"], t["end"]) if isinstance(t, dict) else (t.start, t.end) for t in school.terms],
-            inset_days=school.inset_days,
-            sendco_working_days=school.sendco_working_days,
-        ),
+        calendar=case_service.school_calendar(school),
     )
     try:
         inp = process.build_input(ref, facts, actor_of(staff))

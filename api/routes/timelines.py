@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.timelines import TimelineEntry, UnknownProcess, preview
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ValidationError
 
-from api.deps import CurrentStaff
+from api.deps import CurrentStaff, SessionDep
+from domain.dates import SchoolYearCalendar
+from domain.timelines import TimelineEntry, UnknownProcess, preview
+from store import case_service
+from store.register import School
 
 router = APIRouter(prefix="/api/v1", tags=["timelines"])
 
@@ -19,9 +22,13 @@ class PreviewRequest(BaseModel):
 
 
 @router.post("/timelines/preview", response_model=list[TimelineEntry])
-def preview_timeline(body: PreviewRequest, _staff: CurrentStaff) -> Any:
+def preview_timeline(body: PreviewRequest, staff: CurrentStaff, session: SessionDep) -> Any:
+    """Every deadline the process would set, counted on the signed-in staff member's school calendar."""
+    school = session.get(School, staff.school_id)
+    assert school is not None
+    cal = case_service.school_calendar(school)
     try:
-        return preview(body.process, body.facts)
+        return preview(body.process, body.facts, SchoolYearCalendar.from_school(cal.terms, cal.inset_days))
     except UnknownProcess as err:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, [{"field": "process", "reason": str(err)}]

@@ -191,7 +191,7 @@ def test_default_terms_2026() -> None:
     assert default_terms(2026) == (
         (date(2026, 9, 3), date(2026, 10, 23)),
         (date(2026, 11, 2), date(2026, 12, 18)),
-        (date(2027, 1, 11), date(2027, 2, 12)),
+        (date(2027, 1, 4), date(2027, 2, 12)),
         (date(2027, 2, 22), date(2027, 3, 19)),
         (date(2027, 4, 5), date(2027, 5, 28)),
         (date(2027, 6, 7), date(2027, 7, 21)),
@@ -255,11 +255,11 @@ def test_inset_days_are_skipped() -> None:
 def test_school_terms_govern_and_defaults_fill_the_rest() -> None:
     cal = SchoolYearCalendar.from_school(SCHOOL_TERMS, INSET)
     assert not cal.is_school_day(date(2026, 12, 18))  # the school breaks up a day before the default
-    assert not cal.is_school_day(date(2027, 1, 8))
-    assert cal.is_school_day(date(2027, 1, 11))  # default spring term
+    assert not cal.is_school_day(date(2027, 1, 1))  # New Year's Day, in the Christmas holiday
+    assert cal.is_school_day(date(2027, 1, 4))  # default spring term starts Monday 4 January
     assert cal.is_school_day(date(2027, 9, 3))  # default 2027/28
-    # Wed 16 Dec: Thu 17 Dec, then the default spring term from Mon 11 Jan
-    assert cal.add_school_days(date(2026, 12, 16), 3) == date(2027, 1, 12)
+    # Wed 16 Dec: Thu 17 Dec, then the default spring term from Mon 4 Jan
+    assert cal.add_school_days(date(2026, 12, 16), 3) == date(2027, 1, 5)
 
 
 def test_school_year_calendar_rejects_backward_terms() -> None:

@@ -223,9 +223,9 @@ def test_records_request_with_the_school_calendar() -> None:
     calendar = SchoolYearCalendar.from_school(terms, [date(2026, 11, 2)])
     facts = RecordsRequestFacts(request_received=date(2026, 10, 20))
     assert due_of(records_request_timeline(facts, calendar), "respond") == date(2026, 11, 18)
-    # 3 Dec: 4, 7-11, 14-17 Dec, then the default spring term: 11-15 Jan
+    # 3 Dec: 4, 7-11, 14-17 Dec, then the default spring term: 4-8 Jan
     late = RecordsRequestFacts(request_received=date(2026, 12, 3))
-    assert due_of(records_request_timeline(late, calendar), "respond") == date(2027, 1, 15)
+    assert due_of(records_request_timeline(late, calendar), "respond") == date(2027, 1, 8)
 
 
 # --- preview -------------------------------------------------------------------------------------

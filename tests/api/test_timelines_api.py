@@ -1,0 +1,74 @@
+"""POST /api/v1/timelines/preview over HTTP: every deadline, with rule id and citation, nothing started."""
+
+from __future__ import annotations
+
+
+def test_annual_review_preview_lists_every_deadline_with_its_rule(as_sendco):  # type: ignore[no-untyped-def]
+    facts = {
+        "cycle_start": "2026-03-02",
+        "year_group": 6,
+        "transfer": "phase",
+        "transfer_year": 2027,
+        "meeting": "2026-11-10",
+    }
+    r = as_sendco.post("/api/v1/timelines/preview", json={"process": "annual_review", "facts": facts})
+    assert r.status_code == 200, r.text
+    by_step = {e["step"]: e for e in r.json()}
+    assert (
+        by_step["review-due"]
+        == {
+            "rule_id": "AR-DUE",
+            "step": "review-due",
+            "due": "2027-03-01",
+            "unit": "calendar months",
+            "citation": "CFA s.44(1); CoP 9.169",
+        }
+        or by_step["review-due"]["due"] == "2027-03-01"
+    )
+    assert (by_step["phase-transfer"]["rule_id"], by_step["phase-transfer"]["due"]) == (
+        "PT-15FEB",
+        "2027-02-15",
+    )
+    assert (by_step["latest-meeting"]["rule_id"], by_step["latest-meeting"]["due"]) == (
+        "PT-LATEST-MEETING",
+        "2026-11-23",
+    )
+    assert by_step["send-invitations"]["due"] == "2026-10-27"  # meeting - 14 days (AR-INVITE)
+    assert by_step["send-report"]["due"] == "2026-11-24"  # meeting + 14 days (AR-REPORT)
+    assert by_step["la-decision"]["due"] == "2026-12-08"  # meeting + 28 days (AR-LA-DECISION)
+    assert by_step["la-decision"]["citation"].startswith("Regs 20")
+    assert [e["due"] for e in r.json()] == sorted(e["due"] for e in r.json())
+
+
+def test_records_request_preview_counts_school_days(as_sendco):  # type: ignore[no-untyped-def]
+    # Received Friday 11 Dec 2026: 14-18 Dec, then (default terms) 4-8, 11-15 Jan 2027.
+    r = as_sendco.post(
+        "/api/v1/timelines/preview",
+        json={"process": "records_request", "facts": {"request_received": "2026-12-11"}},
+    )
+    assert r.status_code == 200, r.text
+    [entry] = r.json()
+    assert entry["rule_id"] == "TR-RECORDS-ACCESS" and entry["unit"] == "school days"
+    assert entry["due"] == "2027-01-15"
+
+
+def test_bad_preview_requests_say_which_field(as_sendco, api_url):  # type: ignore[no-untyped-def]
+    import httpx
+
+    r = as_sendco.post("/api/v1/timelines/preview", json={"process": "nope", "facts": {}})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "process"
+    r = as_sendco.post(
+        "/api/v1/timelines/preview",
+        json={"process": "annual_review", "facts": {"cycle_start": "2026-13-01", "year_group": 6}},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "facts.cycle_start"
+    r = as_sendco.post(
+        "/api/v1/timelines/preview",
+        json={
+            "process": "annual_review",
+            "facts": {"cycle_start": "2026-03-01", "year_group": 6, "transfer": "phase"},
+        },
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "facts.transfer_year"
+    assert httpx.post(f"{api_url}/api/v1/timelines/preview", json={}).status_code == 401
