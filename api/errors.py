@@ -42,7 +42,12 @@ def reason_of(error: Mapping[str, Any]) -> str:
 
 def problems(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str | None]]:
     """Validation errors as field and reason pairs (the submitted input is left out)."""
-    return [{"field": field_of(e.get("loc", ())), "reason": reason_of(e)} for e in errors]
+    return [{"field": field_of(_location(e)), "reason": reason_of(e)} for e in errors]
+
+
+def _location(error: Mapping[str, Any]) -> Iterable[Any]:
+    """The error's location; a JSON syntax error points at a character offset, not a field."""
+    return () if error.get("type") == "json_invalid" else error.get("loc", ())
 
 
 def refusal(status_code: int, items: list[dict[str, str | None]]) -> JSONResponse:
