@@ -174,8 +174,14 @@ def test_agency_filters(db_session: Session) -> None:
 def open_case(session: Session, pupil_id: int, school_id: int, started_by: int) -> Case:
     case_id = str(uuid.uuid4())
     case = Case(
-        id=case_id, process="ep_referral", workflow_id=f"ep_referral-{case_id}", pupil_id=pupil_id,
-        school_id=school_id, started_by=started_by, started_at=NOW, updated_at=NOW,
+        id=case_id,
+        process="ep_referral",
+        workflow_id=f"ep_referral-{case_id}",
+        pupil_id=pupil_id,
+        school_id=school_id,
+        started_by=started_by,
+        started_at=NOW,
+        updated_at=NOW,
     )
     session.add(case)
     session.add(ChronologyEntry(case_id=case_id, at=NOW, actor="engine", action="started"))
