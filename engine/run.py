@@ -103,7 +103,9 @@ def banner(settings: Settings, tokens: dict[str, str]) -> str:
 
 
 def stop(procs: list[tuple[str, subprocess.Popen]]) -> None:
-    """Stop in reverse start order: API, worker, mailbox, then Temporal."""
+    """Stop in reverse start order: API, worker, mailbox, then Temporal (a second Ctrl-C cannot interrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for _name, proc in reversed(procs):
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
