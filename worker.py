@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -40,15 +40,19 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
 
 
 async def main() -> None:
+    """Run until SIGINT or SIGTERM, then finish in-flight tasks and stop."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
     client = await connect(settings)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=16) as executor:
-        worker = build_worker(client, settings.task_queue, executor)
-        logging.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
-        await worker.run()
+        async with build_worker(client, settings.task_queue, executor):
+            logging.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
+            await stop.wait()
+    logging.info("worker stopped")
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    asyncio.run(main())

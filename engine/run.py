@@ -108,7 +108,7 @@ def stop(procs: list[tuple[str, subprocess.Popen]]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for _name, proc in reversed(procs):
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -130,6 +130,7 @@ def main() -> int:
     logs = settings.var_dir / "logs"
     logs.mkdir(exist_ok=True)
     procs: list[tuple[str, subprocess.Popen]] = []
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         for name, cmd, port in commands(settings):
