@@ -54,9 +54,7 @@ def require_role(*roles: Role):  # type: ignore[no-untyped-def]
 
     def check(staff: CurrentStaff) -> Staff:
         if Role(staff.role) not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"only the {' or '.join(roles)} can do this"
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"only the {' or '.join(roles)} can do this")
         return staff
 
     return Depends(check)

@@ -26,8 +26,11 @@ def issue_token(session: Session, staff_id: int) -> str:
 def staff_for_token(session: Session, token: str) -> Staff | None:
     """The staff member a live token belongs to, if any."""
     row = session.exec(
-        select(Staff).join(ApiToken, ApiToken.staff_id == Staff.id).where(
-            ApiToken.digest == digest(token), ApiToken.revoked == False  # noqa: E712
+        select(Staff)
+        .join(ApiToken, ApiToken.staff_id == Staff.id)
+        .where(
+            ApiToken.digest == digest(token),
+            ApiToken.revoked == False,  # noqa: E712
         )
     ).first()
     return row

@@ -6,7 +6,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.schemas import ApprovalDecision, CaseRef, DueDateChange, Role, Recipient
+    from domain.schemas import ApprovalDecision, CaseRef, DueDateChange, Recipient, Role
     from workflows.approvals import Approvals
     from workflows.case_io import CaseIO
     from workflows.deadlines import Deadline, Policy
