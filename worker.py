@@ -15,9 +15,10 @@ from activities.email import EMAIL_ACTIVITIES
 from activities.records import RECORD_ACTIVITIES
 from engine.settings import get_settings
 from engine.temporal import connect
+from workflows.annual_review import AnnualReview
 from workflows.records_request import RecordsRequest
 
-WORKFLOWS = [RecordsRequest]
+WORKFLOWS = [RecordsRequest, AnnualReview]
 ACTIVITIES = [*RECORD_ACTIVITIES, *EMAIL_ACTIVITIES]
 # Pure domain code and the bank-holiday tables it reads are shared with the sandbox, not re-imported.
 SANDBOX = SandboxedWorkflowRunner(

@@ -9,7 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from domain import annual_review as ar
 from domain.schemas import Actor, CaseRef, DueDateChange, RecordDisclosure, RecordsRequestInput, StaffAction
+from workflows.annual_review import AnnualReview
 from workflows.records_request import RecordsRequest
 
 
@@ -55,6 +57,25 @@ PROCESSES: dict[str, Process] = {
             actions={
                 "submit-for-approval": Action("submit_for_approval", StaffAction),
                 "record-disclosure": Action("record_disclosure", RecordDisclosure),
+            },
+        ),
+        Process(
+            name="annual_review",
+            title="EHCP annual review (with phase transfer)",
+            facts=ar.AnnualReviewStart,
+            run=AnnualReview.run,
+            build_input=lambda case, facts, actor: facts.build_input(case, actor),
+            actions={
+                "set-meeting": Action("set_meeting", ar.SetMeeting),
+                "reschedule-meeting": Action("reschedule_meeting", ar.RescheduleMeeting),
+                "record-advice": Action("record_advice", ar.AdviceReceived),
+                "record-parent-views": Action("record_parent_views", ar.ParentViews),
+                "record-meeting": Action("record_meeting", ar.MeetingRecord),
+                "submit-report": Action("submit_report", ar.ReportDraft),
+                "record-la-decision": Action("record_la_decision", ar.LADecision),
+                "record-amendment-notice": Action("record_amendment_notice", ar.AmendmentNotice),
+                "record-parent-comments": Action("record_parent_comments", ar.ParentComments),
+                "record-final-plan": Action("record_final_plan", ar.FinalPlan),
             },
         ),
     ]

@@ -1,0 +1,409 @@
+"""The annual review's machinery: deadlines, emails, the case view and the meeting date checks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.annual_review import (
+        AdviceReceived,
+        AmendmentNotice,
+        AnnualReviewInput,
+        DisputeWindow,
+        FinalPlan,
+        LADecision,
+        MeetingRecord,
+        ParentComments,
+        ParentViews,
+        ReportDraft,
+        RescheduleMeeting,
+        SetMeeting,
+    )
+    from domain.rules import rule
+    from domain.schemas import ChronologyNote, DeadlineRecord, Invite, Recipient
+    from domain.timelines import (
+        AnnualReviewFacts,
+        TimelineEntry,
+        annual_review_timeline,
+        latest_meeting_date,
+        transfer_latest_meeting,
+    )
+    from workflows.case import CaseWorkflow
+    from workflows.deadlines import Deadline, Policy
+
+PARENT = Recipient(kind="parent")
+LATE = ("missed", "escalated")
+ADVISER_WORDS = {
+    "ep_service": "educational psychology",
+    "health": "health",
+    "social_care": "social care",
+    "staff": "school staff",
+    "other": "a specialist",
+}
+
+
+def day(d: date) -> str:
+    """A date for the chronology and the SENDCo's next action: '12 Jan 2027'."""
+    return f"{d:%d %b %Y}"
+
+
+def labels(recipients: list[Recipient]) -> str:
+    return ", ".join(r.label for r in recipients)
+
+
+def rule_context(rule_id: str) -> dict[str, str]:
+    """What every deadline email shows: the rule id and its citation."""
+    return {"rule_id": rule_id, "citation": rule(rule_id).citation}
+
+
+def latest_meeting_rule(facts: AnnualReviewFacts) -> str:
+    """The rule fixing the latest meeting date: PT-LATEST-MEETING in a transfer year, else the review's."""
+    transfer = transfer_latest_meeting(facts)
+    if transfer is not None and transfer <= latest_meeting_date(facts):
+        return "PT-LATEST-MEETING"
+    return "AR-UNDER5" if facts.under5 else "AR-DUE"
+
+
+def meeting_problems(facts: AnnualReviewFacts, meeting: date, today: date) -> list[str]:
+    """Why a meeting date breaks the rules: after the latest meeting date, or under 2 weeks' notice."""
+    problems = []
+    latest = latest_meeting_date(facts)
+    if meeting > latest:
+        problems.append(
+            f"the meeting on {day(meeting)} is after the latest date, {day(latest)} "
+            f"({latest_meeting_rule(facts)})"
+        )
+    timeline = annual_review_timeline(facts.model_copy(update={"meeting": meeting}))
+    invite_by = next(e.due for e in timeline if e.step == "send-invitations")
+    if invite_by < today:
+        problems.append(f"less than 2 weeks' notice: invitations were due by {day(invite_by)} (AR-INVITE)")
+    return problems
+
+
+class ReviewCase(CaseWorkflow):
+    """State and side effects of one annual review cycle; AnnualReview runs the steps."""
+
+    inp: AnnualReviewInput
+    facts: AnnualReviewFacts
+    step: str
+    flags: list[str]
+    meeting: SetMeeting | None
+    meeting_version: int
+    rescheduled: RescheduleMeeting | None
+    held: MeetingRecord | None
+    advice: dict[str, AdviceReceived]
+    parent_views: ParentViews | None
+    circulated: bool
+    report: ReportDraft | None
+    report_sent: bool
+    decision: LADecision | None
+    notice: AmendmentNotice | None
+    comments: ParentComments | None
+    final_plan: FinalPlan | None
+    dispute: DisputeWindow | None
+    breaches: list[str]
+    late_advice: list[str]
+    tasks: dict[str, asyncio.Future[str]]
+    finished: set[str]
+
+    def start_cycle(self, inp: AnnualReviewInput) -> None:
+        """Fresh state for one cycle."""
+        self.open_case(inp.case)
+        self.inp, self.facts = inp, inp.facts
+        self.step, self.flags = "planning", []
+        self.meeting, self.meeting_version, self.rescheduled, self.held = None, 0, None, None
+        self.advice, self.parent_views, self.circulated = {}, None, False
+        self.report, self.report_sent = None, False
+        self.decision, self.notice, self.comments, self.final_plan = None, None, None, None
+        self.dispute = inp.dispute
+        self.breaches, self.late_advice = [], []
+        self.tasks, self.finished = {}, set()
+
+    # --- who ------------------------------------------------------------------------------------------
+    @property
+    def la(self) -> Recipient:
+        return next(r for r in self.inp.invitees if r.kind == "la_sen")
+
+    @property
+    def everyone(self) -> list[Recipient]:
+        return self.inp.everyone()
+
+    @property
+    def today(self) -> date:
+        return workflow.now().date()
+
+    # --- dates: every one from the timeline ---------------------------------------------------------
+    def key(self, name: str) -> str:
+        """A key unique in the case across cycles (deadline rows, outbox, approvals)."""
+        return f"c{self.inp.cycle}:{name}"
+
+    def timeline(self) -> list[TimelineEntry]:
+        return annual_review_timeline(self.facts)
+
+    def entry(self, step: str) -> TimelineEntry | None:
+        return next((e for e in self.timeline() if e.step == step), None)
+
+    def due(self, step: str) -> date:
+        found = self.entry(step)
+        if found is None:
+            raise KeyError(f"no step {step!r} in this cycle's timeline")
+        return found.due
+
+    def rule_of(self, step: str) -> str:
+        found = self.entry(step)
+        assert found is not None
+        return found.rule_id
+
+    @property
+    def meeting_day(self) -> date:
+        assert self.meeting is not None
+        return self.meeting.meeting_at.date()
+
+    # --- deadlines ----------------------------------------------------------------------------------
+    def plan(self, step: str, title: str, owner: Recipient, policy: Policy | None = None) -> Deadline:
+        """The deadline of a timeline step (not yet waited on)."""
+        found = self.entry(step)
+        assert found is not None, step
+        return self.deadline(self.key(step), step, title, found.rule_id, found.due, owner, policy)
+
+    def track(
+        self,
+        step: str,
+        title: str,
+        owner: Recipient,
+        done: Callable[[], bool],
+        policy: Policy | None = None,
+        on_late: Callable[[Deadline], Awaitable[None]] | None = None,
+    ) -> Deadline:
+        """Plan a step's deadline and wait on it in the background."""
+        watch = self.plan(step, title, owner, policy)
+        self.watch(watch, done, on_late)
+        return watch
+
+    def watch(
+        self,
+        watch: Deadline,
+        done: Callable[[], bool],
+        on_late: Callable[[Deadline], Awaitable[None]] | None = None,
+    ) -> None:
+        self.tasks[watch.key] = asyncio.ensure_future(self.wait(watch, done, on_late))
+
+    async def wait(
+        self,
+        watch: Deadline,
+        done: Callable[[], bool],
+        on_late: Callable[[Deadline], Awaitable[None]] | None = None,
+    ) -> str:
+        """Wait on a deadline; on_late runs once when it is first missed."""
+        waiting = asyncio.ensure_future(watch.until(done))
+        if on_late is not None:
+            await workflow.wait_condition(lambda: waiting.done() or watch.status in LATE)
+            if not waiting.done():
+                await on_late(watch)
+        outcome = await waiting
+        self.finished.add(watch.key)
+        return outcome
+
+    async def done_now(self, step: str, title: str, owner: Recipient) -> None:
+        """A step the engine has just done (emails sent): its row is (re)written as met."""
+        watch = self.plan(step, title, owner)
+        await watch.until(lambda: True)
+        self.finished.add(watch.key)
+
+    def is_open(self, key: str) -> bool:
+        return key in self.deadlines and key not in self.finished
+
+    async def row(
+        self, step: str, owner: Recipient, status: str, notes: list[ChronologyNote] | None = None
+    ) -> None:
+        """A deadline row for a step nobody waits on yet (or any more)."""
+        found = self.entry(step)
+        assert found is not None
+        record = DeadlineRecord(
+            key=self.key(step),
+            step=step,
+            rule_id=found.rule_id,
+            owner=owner.label,
+            due=found.due,
+            status=status,
+            at=workflow.now(),
+        )
+        await self.io.write(deadlines=[record], notes=notes)
+
+    async def settle_watches(self) -> None:
+        """Cancel whatever is still waiting and let every deadline write its last row."""
+        for key, task in self.tasks.items():
+            if not task.done():
+                self.deadlines[key].cancel()
+        await asyncio.gather(*self.tasks.values())
+
+    # --- email --------------------------------------------------------------------------------------
+    async def email(
+        self,
+        name: str,
+        template: str,
+        to: list[Recipient],
+        context: dict[str, Any],
+        action: str,
+        detail: str,
+        invite: Callable[[Recipient], Invite] | None = None,
+    ) -> None:
+        """One email per recipient (exactly once each), then one chronology entry naming them."""
+        sent = await asyncio.gather(
+            *[
+                self.io.send(
+                    self.key(f"{name}:{r.label}"), template, [r], context, invite(r) if invite else None
+                )
+                for r in to
+            ]
+        )
+        failed = [r for r, ok in zip(to, sent, strict=True) if not ok]
+        note = f"{detail}; to {labels(to)}"
+        if failed:
+            note += f" (not delivered to {labels(failed)})"
+        await self.io.log(action, note)
+
+    def meeting_context(self) -> dict[str, Any]:
+        assert self.meeting is not None
+        return {
+            "meeting_at": self.meeting.meeting_at.isoformat(),
+            "meeting_time": f"{self.meeting.meeting_at:%H:%M}",
+            "location": self.meeting.location,
+            "cycle": self.inp.cycle,
+        }
+
+    def invite(self, version: int) -> Callable[[Recipient], Invite]:
+        assert self.meeting is not None
+        meeting = self.meeting
+
+        def make(_: Recipient) -> Invite:
+            return Invite(
+                uid=f"{self.inp.case.workflow_id}-c{self.inp.cycle}-meeting@send-case-engine",
+                start=meeting.meeting_at,
+                minutes=meeting.minutes,
+                summary=f"EHCP annual review meeting (case {self.inp.case.case_id[:8]})",
+                location=meeting.location,
+                sequence=version - 1,
+            )
+
+        return make
+
+    async def tell_la_late(self, watch: Deadline) -> None:
+        """The LA missed its clock: the parent is told (the headteacher is escalated to by the engine)."""
+        self.flag(f"la-late-{watch.rule_id}")
+        context = {
+            "step_title": watch.title,
+            "due": watch.due.isoformat(),
+            "days_late": (self.today - watch.due).days,
+            **rule_context(watch.rule_id),
+        }
+        await self.email(
+            f"{watch.step}:la-late",
+            "ar-la-late",
+            [PARENT],
+            context,
+            "la-late-notified",
+            f"{watch.title} was due {day(watch.due)} ({watch.rule_id}): the parent is told the LA is late",
+        )
+        await self.show()
+
+    # --- the case view ------------------------------------------------------------------------------
+    def flag(self, flag: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+
+    async def show(self, step: str | None = None, *, closed: bool = False) -> None:
+        """Write the current step, what the SENDCo must do next, the flags and the case facts."""
+        self.step = step or self.step
+        await self.io.progress(
+            self.step, self.next_action(), closed=closed, flags=list(self.flags), facts=self.case_facts()
+        )
+
+    def next_action(self) -> str:
+        """What the SENDCo must do next, in plain words."""
+        step = self.step
+        if step == "planning":
+            latest = latest_meeting_date(self.facts)
+            return (
+                f"Set the date of the annual review meeting by {day(self.due('set-meeting-date'))}: "
+                f"the meeting must be held by {day(latest)} ({latest_meeting_rule(self.facts)})"
+            )
+        if step == "meeting-set":
+            missing = [a.label for a in self.inp.advisers if a.label not in self.advice]
+            if not self.circulated:
+                return (
+                    f"Record the advice as it arrives (still waiting for: {', '.join(missing) or 'nobody'})"
+                    f" and the parents' views; the advice goes to every invitee by "
+                    f"{day(self.due('circulate-advice'))} (AR-ADVICE-CIRCULATE). "
+                    f"Meeting on {day(self.meeting_day)}"
+                )
+            return (
+                f"Hold the meeting on {day(self.meeting_day)}, then record who attended, the pupil's and "
+                "parents' views, progress on outcomes and the recommendation"
+            )
+        if step == "report":
+            return (
+                "Draft the review report and submit it for the headteacher's approval: it must reach the LA "
+                f"and every invitee by {day(self.due('send-report'))} (AR-REPORT)"
+            )
+        if step == "report-approval":
+            return "The headteacher approves the review report (or sends it back with a comment)"
+        if step == "awaiting-la-decision":
+            return (
+                "Record the LA's decision (maintain, amend or cease) when it arrives: the LA must decide by "
+                f"{day(self.due('la-decision'))} (AR-LA-DECISION)"
+            )
+        if step == "amending" and self.notice is None:
+            return (
+                "Record the LA's proposed amendments when they are served: due by "
+                f"{day(self.due('amend-proposal'))} (AR-AMEND-PROPOSAL)"
+            )
+        if step == "amending":
+            return (
+                f"Record the parents' comments (their window ends {day(self.due('amend-comments'))}, "
+                "AR-AMEND-COMMENTS) and the final amended plan when the LA issues it (due by "
+                f"{day(self.due('final-amended-plan'))}, AR-FINAL-AMENDED)"
+            )
+        if step == "closed" and self.dispute is not None:
+            return (
+                "Nothing more: the LA decided to cease the plan. The parents may ask for mediation by "
+                f"{day(self.dispute.mediation_by)} and appeal by {day(self.dispute.appeal_by)}"
+            )
+        return "Nothing more on this case"
+
+    def case_facts(self) -> dict[str, Any]:
+        """What the case shows: the cycle's key dates and decisions (no names)."""
+        f = self.facts
+        iso = _iso
+        return {
+            "cycle": self.inp.cycle,
+            "cycle_start": iso(f.cycle_start),
+            "year_group": f.year_group,
+            "under5": f.under5,
+            "transfer": f.transfer,
+            "transfer_year": f.transfer_year,
+            "transfer_date": iso(f.transfer_date),
+            "review_due": iso(self.due("review-due")),
+            "review_rule": self.rule_of("review-due"),
+            "latest_meeting": iso(latest_meeting_date(f)),
+            "meeting": iso(self.meeting.meeting_at) if self.meeting else None,
+            "meeting_location": self.meeting.location if self.meeting else None,
+            "invitees": [r.label for r in self.everyone],
+            "advisers": [r.label for r in self.inp.advisers],
+            "advice_received": sorted(self.advice),
+            "recommendation": self.held.recommendation if self.held else None,
+            "la_decision": self.decision.decision if self.decision else None,
+            "la_decision_date": iso(self.decision.decided_on) if self.decision else None,
+            "amendment_notice": iso(self.notice.served_on) if self.notice else None,
+            "final_plan_issued": iso(self.final_plan.issued_on) if self.final_plan else None,
+            "dispute_window": self.dispute.model_dump(mode="json") if self.dispute else None,
+        }
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
