@@ -29,6 +29,12 @@ def school_calendar(school: School) -> SchoolCalendar:
     )
 
 
+def case_at_school(session: Session, *, case_id: str, school_id: int) -> Case | None:
+    """The case, if it belongs to the given school."""
+    case = session.get(Case, case_id)
+    return case if case is not None and case.school_id == school_id else None
+
+
 def open_case(
     session: Session,
     *,
@@ -69,9 +75,15 @@ def forget_case(session: Session, *, case_id: str) -> None:
 
 
 def cases_query(
-    *, status: CaseStatus | None = None, process: str | None = None, pupil_id: int | None = None
+    *,
+    school_id: int | None = None,
+    status: CaseStatus | None = None,
+    process: str | None = None,
+    pupil_id: int | None = None,
 ) -> SelectOfScalar[Case]:
     query = select(Case).order_by(col(Case.started_at).desc(), col(Case.id))
+    if school_id is not None:
+        query = query.where(Case.school_id == school_id)
     if status:
         query = query.where(Case.status == status)
     if process:
@@ -81,10 +93,21 @@ def cases_query(
     return query
 
 
+def _of_school(query: SelectOfScalar, table: type, school_id: int | None) -> SelectOfScalar:
+    """Only the rows of cases at the given school (staff see their own school's cases only)."""
+    if school_id is None:
+        return query
+    return query.join(Case, Case.id == table.case_id).where(Case.school_id == school_id)
+
+
 def deadlines_query(
-    *, case_id: str | None = None, status: DeadlineStatus | None = None, due_before: dt.date | None = None
+    *,
+    school_id: int | None = None,
+    case_id: str | None = None,
+    status: DeadlineStatus | None = None,
+    due_before: dt.date | None = None,
 ) -> SelectOfScalar[Deadline]:
-    query = select(Deadline).order_by(col(Deadline.due), col(Deadline.id))
+    query = _of_school(select(Deadline).order_by(col(Deadline.due), col(Deadline.id)), Deadline, school_id)
     if case_id:
         query = query.where(Deadline.case_id == case_id)
     if status:
@@ -109,13 +132,19 @@ def chronology(session: Session, *, case_id: str) -> list[ChronologyEntry]:
     return list(session.exec(query.order_by(col(ChronologyEntry.at), col(ChronologyEntry.id))))
 
 
-def approvals_query(*, status: ApprovalStatus | None = ApprovalStatus.pending) -> SelectOfScalar[Approval]:
+def approvals_query(
+    *, school_id: int | None = None, status: ApprovalStatus | None = ApprovalStatus.pending
+) -> SelectOfScalar[Approval]:
     query = select(Approval).order_by(col(Approval.requested_at), col(Approval.id))
+    query = _of_school(query, Approval, school_id)
     return query.where(Approval.status == status) if status else query
 
 
-def outbox_query(*, case_id: str | None = None, status: str | None = None) -> SelectOfScalar[OutboxMessage]:
+def outbox_query(
+    *, school_id: int | None = None, case_id: str | None = None, status: str | None = None
+) -> SelectOfScalar[OutboxMessage]:
     query = select(OutboxMessage).order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id))
+    query = _of_school(query, OutboxMessage, school_id)
     if case_id:
         query = query.where(OutboxMessage.case_id == case_id)
     if status:

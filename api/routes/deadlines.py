@@ -18,12 +18,14 @@ router = APIRouter(prefix="/api/v1", tags=["deadlines"])
 @router.get("/deadlines", response_model=Page[Deadline])
 def list_deadlines(
     session: SessionDep,
-    _staff: CurrentStaff,
+    staff: CurrentStaff,
     case_id: str | None = None,
     status: DeadlineStatus | None = None,
     due_before: dt.date | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
-    query = case_service.deadlines_query(case_id=case_id, status=status, due_before=due_before)
+    query = case_service.deadlines_query(
+        school_id=staff.school_id, case_id=case_id, status=status, due_before=due_before
+    )
     return paginate(session, query, offset, limit)

@@ -17,10 +17,15 @@ router = APIRouter(prefix="/api/v1", tags=["outbox"])
 @router.get("/outbox", response_model=Page[OutboxMessage])
 def list_outbox(
     session: SessionDep,
-    _staff: CurrentStaff,
+    staff: CurrentStaff,
     case_id: str | None = None,
     status: OutboxStatus | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
-    return paginate(session, case_service.outbox_query(case_id=case_id, status=status), offset, limit)
+    return paginate(
+        session,
+        case_service.outbox_query(school_id=staff.school_id, case_id=case_id, status=status),
+        offset,
+        limit,
+    )
