@@ -15,21 +15,26 @@ from store.db import session_scope
 def record_case(record: CaseRecord) -> None:
     """Write one step's projections in a single transaction (idempotent: upserts and keyed notes)."""
     with session_scope() as session:
-        if record.progress:
-            _progress(session, record, record.progress)
-        for deadline in record.deadlines:
-            _deadline(session, record.case_id, deadline)
-        for approval in record.approvals:
-            _approval(session, record.case_id, approval)
-        for note in record.notes:
-            chronology.append(
-                session,
-                case_id=record.case_id,
-                actor=note.actor,
-                action=note.action,
-                detail=note.detail,
-                at=note.at,
-            )
+        write_case_record(session, record)
+
+
+def write_case_record(session: Session, record: CaseRecord) -> None:
+    """Apply a CaseRecord to the projections (the caller commits)."""
+    if record.progress:
+        _progress(session, record, record.progress)
+    for deadline in record.deadlines:
+        _deadline(session, record.case_id, deadline)
+    for approval in record.approvals:
+        _approval(session, record.case_id, approval)
+    for note in record.notes:
+        chronology.append(
+            session,
+            case_id=record.case_id,
+            actor=note.actor,
+            action=note.action,
+            detail=note.detail,
+            at=note.at,
+        )
 
 
 def _progress(session: Session, record: CaseRecord, progress: CaseProgress) -> None:

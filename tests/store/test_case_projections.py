@@ -1,0 +1,140 @@
+"""Case projections the workflows write, and the queries that list them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlmodel import Session
+
+from activities.records import write_case_record
+from domain.schemas import ApprovalRecord, CaseProgress, CaseRecord, ChronologyNote, DeadlineRecord, Role
+from store import case_service
+from store.casework import Case
+from store.register import Pupil, School, Staff
+
+T0 = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+
+
+def a_case(session: Session, school_name: str) -> str:
+    school = School(name=school_name, local_authority="Kent")
+    session.add(school)
+    session.commit()
+    staff = Staff(school_id=school.id, name="S", email=f"{uuid.uuid4().hex}@example.org", role=Role.sendco)
+    pupil = Pupil(school_id=school.id, legal_name="P", date_of_birth=dt.date(2015, 1, 1), year_group=6)
+    session.add_all([staff, pupil])
+    session.commit()
+    case = case_service.open_case(
+        session,
+        case_id=str(uuid.uuid4()),
+        process="records_request",
+        pupil_id=pupil.id,
+        school_id=school.id,
+        started_by=staff.id,
+        facts={},
+    )
+    return case.id
+
+
+def deadline(key: str, due: dt.date, status: str, at: dt.datetime = T0) -> DeadlineRecord:
+    return DeadlineRecord(
+        key=key, step=key, rule_id="AR-REPORT", owner="sendco", due=due, status=status, at=at
+    )
+
+
+def test_a_deadline_goes_pending_missed_escalated_then_completed_late(db_session: Session) -> None:
+    case_id = a_case(db_session, "A")
+    due = dt.date(2026, 11, 10)
+    for status, at in [
+        ("pending", T0),
+        ("missed", T0 + dt.timedelta(days=9)),
+        ("escalated", T0 + dt.timedelta(days=9)),
+    ]:
+        write_case_record(
+            db_session, CaseRecord(case_id=case_id, at=at, deadlines=[deadline("report", due, status, at)])
+        )
+        db_session.commit()
+    [row] = db_session.exec(case_service.deadlines_query(case_id=case_id)).all()
+    assert (row.status, row.missed_at.date(), row.escalated_at.date()) == (
+        "escalated",
+        due + dt.timedelta(days=1),
+        due + dt.timedelta(days=1),
+    )
+    assert case_service.next_deadline(db_session, case_id=case_id).key == "report"
+
+    done = T0 + dt.timedelta(days=12)
+    write_case_record(
+        db_session,
+        CaseRecord(case_id=case_id, at=done, deadlines=[deadline("report", due, "completed-late", done)]),
+    )
+    db_session.commit()
+    db_session.refresh(row)
+    assert row.status == "escalated" and row.completed_at.date() == done.date() and row.met_at is None
+    assert case_service.next_deadline(db_session, case_id=case_id) is None
+
+
+def test_progress_chronology_and_approvals_land_in_one_record(db_session: Session) -> None:
+    case_id = a_case(db_session, "B")
+    record = CaseRecord(
+        case_id=case_id,
+        at=T0,
+        progress=CaseProgress(
+            step="awaiting-approval", next_action="The headteacher approves", flags=["breach"]
+        ),
+        notes=[ChronologyNote(at=T0, actor="staff:1", action="submitted-for-approval", detail="pack")],
+        approvals=[
+            ApprovalRecord(key="release-1", step="awaiting-approval", summary="pack", status="pending", at=T0)
+        ],
+        deadlines=[
+            deadline("respond", dt.date(2026, 11, 20), "pending"),
+            deadline("later", dt.date(2026, 12, 1), "pending"),
+        ],
+    )
+    write_case_record(db_session, record)
+    db_session.commit()
+    case = db_session.get(Case, case_id)
+    assert case is not None and (case.step, case.flags) == ("awaiting-approval", ["breach"])
+    assert [e.action for e in case_service.chronology(db_session, case_id=case_id)] == [
+        "submitted-for-approval"
+    ]
+    assert case_service.next_deadline(db_session, case_id=case_id).key == "respond"
+    [approval] = db_session.exec(case_service.approvals_query(school_id=case.school_id)).all()
+    assert approval.key == "release-1"
+
+    decided = T0 + dt.timedelta(hours=3)
+    write_case_record(
+        db_session,
+        CaseRecord(
+            case_id=case_id,
+            at=decided,
+            approvals=[
+                ApprovalRecord(
+                    key="release-1",
+                    step="awaiting-approval",
+                    summary="pack",
+                    status="approved",
+                    at=decided,
+                    decided_by=case.started_by,
+                    comment="fine",
+                )
+            ],
+        ),
+    )
+    db_session.commit()
+    assert db_session.exec(case_service.approvals_query(school_id=case.school_id)).all() == []
+
+
+def test_staff_see_only_their_own_schools_cases(db_session: Session) -> None:
+    mine, theirs = a_case(db_session, "Mine"), a_case(db_session, "Theirs")
+    for case_id in (mine, theirs):
+        write_case_record(
+            db_session,
+            CaseRecord(case_id=case_id, at=T0, deadlines=[deadline("d", dt.date(2026, 12, 1), "pending")]),
+        )
+    db_session.commit()
+    school_id = db_session.get(Case, mine).school_id
+    assert [c.id for c in db_session.exec(case_service.cases_query(school_id=school_id))] == [mine]
+    deadlines = db_session.exec(case_service.deadlines_query(school_id=school_id)).all()
+    assert {d.case_id for d in deadlines} == {mine}
+    assert case_service.case_at_school(db_session, case_id=theirs, school_id=school_id) is None
+    assert case_service.case_at_school(db_session, case_id=mine, school_id=school_id) is not None
