@@ -110,10 +110,13 @@ class DeadlineRecord(BaseModel):
 
 
 class ChronologyNote(BaseModel):
+    """One chronology entry; key (run id + sequence) makes a retried write add it only once."""
+
     at: dt.datetime
     actor: str
     action: str
     detail: str = ""
+    key: str | None = None
 
 
 class CaseProgress(BaseModel):

@@ -58,12 +58,14 @@ class Deadline(SQLModel, table=True):
 class ChronologyEntry(SQLModel, table=True):
     """Append-only: when, who, what."""
 
+    __table_args__ = (UniqueConstraint("case_id", "key"),)
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
     at: dt.datetime
     actor: str = Field(max_length=80, description="staff:<id>, or 'engine' for the case itself")
     action: str = Field(max_length=80)
     detail: str = Field(default="", max_length=4000)
+    key: str | None = Field(default=None, max_length=80, description="Set by workflows: a retry adds nothing")
 
 
 class OutboxStatus(StrEnum):

@@ -44,6 +44,7 @@ class CaseIO:
 
     def __init__(self, case: CaseRef) -> None:
         self.case = case
+        self._notes = 0
 
     @property
     def today(self) -> date:
@@ -70,7 +71,14 @@ class CaseIO:
 
     def note(self, action: str, detail: str = "", actor: Actor | None = None) -> ChronologyNote:
         """A chronology entry (written by the next `write`), attributed to the actor or the engine."""
-        return ChronologyNote(at=workflow.now(), actor=(actor or Actor()).label, action=action, detail=detail)
+        self._notes += 1
+        return ChronologyNote(
+            at=workflow.now(),
+            actor=(actor or Actor()).label,
+            action=action,
+            detail=detail,
+            key=f"{workflow.info().run_id}:{self._notes}",
+        )
 
     async def log(self, action: str, detail: str = "", actor: Actor | None = None) -> None:
         """Write a single chronology entry now."""

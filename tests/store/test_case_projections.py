@@ -138,3 +138,12 @@ def test_staff_see_only_their_own_schools_cases(db_session: Session) -> None:
     assert {d.case_id for d in deadlines} == {mine}
     assert case_service.case_at_school(db_session, case_id=theirs, school_id=school_id) is None
     assert case_service.case_at_school(db_session, case_id=mine, school_id=school_id) is not None
+
+
+def test_a_retried_write_adds_each_chronology_entry_once(db_session: Session) -> None:
+    case_id = a_case(db_session, "C")
+    note = ChronologyNote(at=T0, actor="engine", action="reminder-sent", detail="d", key="run-1:7")
+    for _attempt in range(2):  # the activity committed, then was retried
+        write_case_record(db_session, CaseRecord(case_id=case_id, at=T0, notes=[note]))
+        db_session.commit()
+    assert [e.key for e in case_service.chronology(db_session, case_id=case_id)] == ["run-1:7"]
