@@ -34,6 +34,7 @@ def write_case_record(session: Session, record: CaseRecord) -> None:
             action=note.action,
             detail=note.detail,
             at=note.at,
+            key=note.key,
         )
 
 
