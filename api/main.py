@@ -29,6 +29,7 @@ ROUTERS = [
     "api.routes.agencies",
     "api.routes.mailbox",
     "api.routes.signin",
+    "api.routes.pages",
 ]
 
 

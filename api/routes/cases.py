@@ -8,8 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+from temporalio.client import Client
 
 from api.deps import CurrentStaff, SessionDep, actor_of, require_role
+from api.errors import reason_of
 from api.paging import Page, paginate
 from api.processes import PROCESSES, Process
 from api.temporal_calls import TemporalDep, run_update, start_case, task_queue
@@ -17,7 +20,7 @@ from domain.rules import rule
 from domain.schemas import CaseRef, Role
 from store import case_service
 from store.casework import Case, CaseStatus, ChronologyEntry, Deadline, DeadlineStatus
-from store.register import Pupil, School
+from store.register import Pupil, School, Staff
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 CanAct = require_role(Role.sendco, Role.headteacher)
@@ -83,37 +86,38 @@ def _process(name: str) -> Process:
     return process
 
 
-def _case(session: SessionDep, case_id: str) -> Case:
+def _case(session: Session, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
     return case
 
 
-def _invalid(err: ValidationError, prefix: str) -> HTTPException:
-    detail = [
-        {"field": ".".join([prefix, *map(str, e["loc"])]), "reason": e["msg"]}
+def _problems(err: ValidationError, prefix: str) -> list[dict[str, str]]:
+    """Field and reason for each validation error, the field named as the request names it."""
+    return [
+        {"field": ".".join([prefix, *map(str, e["loc"])]), "reason": reason_of(e)}
         for e in err.errors()
         if e["loc"] != ("actor",)
     ]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
-@router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseStarted)
-async def start(
-    request: Request, body: CaseStart, session: SessionDep, client: TemporalDep, staff: Annotated[Any, CanAct]
-) -> Any:
-    """Start a case for a pupil: 201 once a worker has it running, 503 (nothing started) if none answers."""
+async def start_new_case(
+    *, session: Session, client: Client, queue: str, staff: Staff, body: CaseStart
+) -> CaseStarted:
+    """Validate the facts and pupil (every reason at once), open the case and start its workflow."""
     process = _process(body.process)
+    problems: list[dict[str, str]] = []
     try:
         facts = process.facts.model_validate(body.facts)
     except ValidationError as err:
-        raise _invalid(err, "facts") from err
+        problems += _problems(err, "facts")
     pupil = session.get(Pupil, body.pupil_id)
     if pupil is None:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, [{"field": "pupil_id", "reason": "no such pupil"}]
-        )
+        problems.append({"field": "pupil_id", "reason": "no such pupil"})
+    if problems:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problems)
+    assert pupil is not None
     school = session.get(School, pupil.school_id)
     assert school is not None
     case_id = str(uuid.uuid4())
@@ -136,11 +140,21 @@ async def start(
     )
     try:
         inp = process.build_input(ref, facts, actor_of(staff))
-        await start_case(client, process.run, inp, case.workflow_id, task_queue(request))
+        await start_case(client, process.run, inp, case.workflow_id, queue)
     except HTTPException:
         case_service.forget_case(session, case_id=case_id)
         raise
     return CaseStarted(id=case_id, workflow_id=case.workflow_id, process=process.name)
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseStarted)
+async def start(
+    request: Request, body: CaseStart, session: SessionDep, client: TemporalDep, staff: Annotated[Any, CanAct]
+) -> Any:
+    """Start a case for a pupil: 201 once a worker has it running, 503 (nothing started) if none answers."""
+    return await start_new_case(
+        session=session, client=client, queue=task_queue(request), staff=staff, body=body
+    )
 
 
 @router.get("/cases", response_model=Page[CaseSummary])
@@ -179,6 +193,24 @@ def read_chronology(case_id: str, session: SessionDep, _staff: CurrentStaff) -> 
     return case_service.chronology(session, case_id=case_id)
 
 
+async def take_action(
+    *, session: Session, client: Client, staff: Staff, case_id: str, action: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Run an action's Update on a case: 404 unknown action, 409 closed or refused, 422 bad payload."""
+    case = _case(session, case_id)
+    spec = PROCESSES[case.process].action(action)
+    if spec is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"this case has no action {action!r}")
+    if case.status == CaseStatus.closed:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this case is closed: nothing more can be done")
+    try:
+        payload = spec.payload.model_validate({**body, "actor": actor_of(staff).model_dump()})
+    except ValidationError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _problems(err, "body")) from err
+    result = await run_update(client, case.workflow_id, spec.update, payload)
+    return {"case_id": case_id, "action": action, "result": result}
+
+
 @router.post("/cases/{case_id}/actions/{action}")
 async def act(
     case_id: str,
@@ -189,15 +221,6 @@ async def act(
     body: Annotated[dict[str, Any], Body()] = {},  # noqa: B006
 ) -> dict[str, Any]:
     """Take an action on a case (an Update on its workflow): 409 when it is not valid now."""
-    case = _case(session, case_id)
-    spec = PROCESSES[case.process].action(action)
-    if spec is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"this case has no action {action!r}")
-    if case.status == CaseStatus.closed:
-        raise HTTPException(status.HTTP_409_CONFLICT, "this case is closed: nothing more can be done")
-    try:
-        payload = spec.payload.model_validate({**body, "actor": actor_of(staff).model_dump()})
-    except ValidationError as err:
-        raise _invalid(err, "body") from err
-    result = await run_update(client, case.workflow_id, spec.update, payload)
-    return {"case_id": case_id, "action": action, "result": result}
+    return await take_action(
+        session=session, client=client, staff=staff, case_id=case_id, action=action, body=body
+    )

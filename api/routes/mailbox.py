@@ -10,8 +10,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String, cast, func
 from sqlmodel import Session, col, select
@@ -19,25 +17,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from api.deps import CurrentStaff, SessionDep
 from api.paging import Page, paginate
-from api.security import staff_for_token
-from engine.settings import ROOT
+from api.web import page, web_staff
 from store.casework import ReceivedMail
-from store.register import Staff
 
 router = APIRouter(tags=["mailbox"])
-templates = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(ROOT / "templates" / "web"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-    )
-)
 MAX_LIMIT = 200
-# The pages have no scripts; e-mail HTML shown in the sandboxed iframe inherits this (no remote images).
-PAGE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 
 
 class MailSummary(BaseModel):
@@ -142,48 +126,33 @@ def read_mail(mail_id: int, session: SessionDep, _staff: CurrentStaff) -> Any:
 
 
 # --- web pages ------------------------------------------------------------------------------------------
-def web_staff(request: Request, session: SessionDep) -> Staff:
-    """The staff member behind the send_token cookie; otherwise off to the sign-in page."""
-    token = request.cookies.get("send_token")
-    staff = staff_for_token(session, token) if token else None
-    if staff is None:
-        target = "/signin?" + urlencode({"next": request.url.path})
-        raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": target})
-    return staff
-
-
-def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, {"active": "mailbox", **context})
-    response.headers["Content-Security-Policy"] = PAGE_CSP
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @router.get("/mailbox", response_class=HTMLResponse, include_in_schema=False)
 def mailbox_page(
     request: Request, session: SessionDep, offset: Offset = 0, limit: Limit = 50, to: To = None
 ) -> HTMLResponse:
     staff = web_staff(request, session)
-    page = paginate(session, mailbox_query(to=to), offset, limit, to=summary)
+    messages = paginate(session, mailbox_query(to=to), offset, limit, to=summary)
 
     def url(at: int) -> str:
         query = {"offset": at, "limit": limit, "to": to}
         return "/mailbox?" + urlencode({k: v for k, v in query.items() if v})
 
-    return _page(
+    return page(
         request,
         "mailbox.html",
         {
             "staff": staff,
-            "page": page,
+            "page": messages,
             "to": to,
             "newer_url": url(max(offset - limit, 0)),
             "older_url": url(offset + limit),
         },
+        active="mailbox",
     )
 
 
 @router.get("/mailbox/{mail_id}", response_class=HTMLResponse, include_in_schema=False)
 def mail_page(mail_id: int, request: Request, session: SessionDep) -> HTMLResponse:
     staff = web_staff(request, session)
-    return _page(request, "mailbox_message.html", {"staff": staff, "mail": detail(_get(session, mail_id))})
+    mail = detail(_get(session, mail_id))
+    return page(request, "mailbox_message.html", {"staff": staff, "mail": mail}, active="mailbox")

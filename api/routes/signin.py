@@ -6,21 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.deps import SessionDep
 from api.security import staff_for_token
-from engine.settings import ROOT, get_settings
+from api.web import page
+from engine.settings import get_settings
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
-templates = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(ROOT / "templates" / "web"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-    )
-)
 COOKIE = "send_token"
 COOKIE_MAX_AGE = 7 * 24 * 3600
 HOME = "/cases"
@@ -34,11 +26,7 @@ def safe_next(target: str | None) -> str:
 
 
 def _form(request: Request, *, next_path: str, error: str = "", code: int = 200) -> HTMLResponse:
-    response = templates.TemplateResponse(
-        request, "signin.html", {"next": next_path, "error": error}, status_code=code
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return page(request, "signin.html", {"next": next_path, "error": error}, status_code=code)
 
 
 def _sign_in(request: Request, session: SessionDep, token: str, next_path: str) -> Response:

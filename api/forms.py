@@ -1,0 +1,237 @@
+"""HTML forms generated from pydantic models: the fields to render, and the submitted form back as input.
+
+A control is named as the API names its field in a 422 (`facts.request_received`, `body.note`), so an
+API refusal lands next to the control it is about. Nested models are flattened (`body.adviser.kind`);
+lists of choices become multi-selects, lists of plain values one per line, anything else JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import types
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import annotated_types as at
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from starlette.datastructures import FormData
+
+Choices = Sequence[tuple[str, str]]
+Values = dict[str, str | list[str]]
+MULTI = ("multiselect", "lines")
+SCALARS = (str, int, float, dt.date, dt.datetime, dt.time)
+UK_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One form control: its name, label, kind of input and the constraints the browser can check too."""
+
+    name: str
+    path: tuple[str, ...]
+    label: str
+    kind: str  # text textarea date datetime-local time number checkbox select multiselect lines json
+    required: bool
+    hint: str = ""
+    choices: Choices = ()
+    default: str | list[str] = ""
+    min: str = ""
+    max: str = ""
+    step: str = ""
+    maxlength: int | None = None
+
+    @property
+    def id(self) -> str:
+        """An HTML id unique on the page."""
+        return re.sub(r"[^A-Za-z0-9_-]", "-", self.name)
+
+
+def humanise(name: str) -> str:
+    """`request_received` or `submit-for-approval` as words: 'Request received', 'Submit for approval'."""
+    words = re.sub(r"[_\-.]+", " ", name).strip()
+    return words[:1].upper() + words[1:]
+
+
+def _strip_optional(annotation: Any) -> tuple[Any, bool]:
+    """The type inside `X | None` (and inside Annotated), and whether None was allowed."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _strip_optional(args[0])[0], True
+    return annotation, False
+
+
+def _choices_of(annotation: Any) -> Choices:
+    """The options of a Literal or an Enum, else none."""
+    if get_origin(annotation) is Literal:
+        return [(str(v), humanise(str(v))) for v in get_args(annotation)]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [(str(m.value), str(m.value)) for m in annotation]
+    return ()
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _kind(annotation: Any, info: FieldInfo) -> tuple[str, Choices]:
+    """Which input renders a value of this type (checked in order: datetime is also a date)."""
+    if choices := _choices_of(annotation):
+        return "select", choices
+    if get_origin(annotation) in (list, set, tuple, frozenset):
+        inner = _strip_optional((get_args(annotation) or (Any,))[0])[0]
+        if choices := _choices_of(inner):
+            return "multiselect", choices
+        return ("lines" if inner in SCALARS else "json"), ()
+    if annotation is bool:
+        return "checkbox", ()
+    kinds = [(dt.datetime, "datetime-local"), (dt.date, "date"), (dt.time, "time"), (int, "number")]
+    for python_type, kind in kinds:
+        if isinstance(annotation, type) and issubclass(annotation, python_type):
+            return kind, ()
+    if annotation is float:
+        return "number", ()
+    if annotation is str:
+        length = _constraint(info, at.MaxLen, "max_length")
+        return ("textarea" if length is not None and length > 200 else "text"), ()
+    return "json", ()
+
+
+def _constraint(info: FieldInfo, kind: type, attr: str) -> Any:
+    return next((getattr(m, attr) for m in info.metadata if isinstance(m, kind)), None)
+
+
+def _default(info: FieldInfo, kind: str) -> str | list[str]:
+    """The model's default as the control shows it (empty when there is none or it is computed)."""
+    if info.is_required() or info.default_factory is not None or info.default is None:
+        return [] if kind in MULTI else ""
+    value = info.default
+    if kind == "checkbox":
+        return "on" if value else ""
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _field(name: str, path: tuple[str, ...], info: FieldInfo, choices: Choices | None) -> FormField:
+    annotation, optional = _strip_optional(info.annotation)
+    kind, own_choices = _kind(annotation, info)
+    if choices is not None:
+        kind, own_choices = ("multiselect" if kind in MULTI else "select"), choices
+    low = _constraint(info, at.Ge, "ge")
+    high = _constraint(info, at.Le, "le")
+    hint = info.description or ""
+    if kind == "json":
+        hint = f"{hint} (as JSON)".strip()
+    elif kind == "lines":
+        hint = f"{hint} (one per line)".strip()
+    return FormField(
+        name=name,
+        path=path,
+        label=info.title or humanise(" ".join(path)),
+        kind=kind,
+        required=info.is_required() and kind != "checkbox" and not optional,
+        hint=hint,
+        choices=tuple(own_choices),
+        default=_default(info, kind),
+        min="" if low is None else str(low),
+        max="" if high is None else str(high),
+        step="any" if annotation is float else ("1" if kind == "number" else ""),
+        maxlength=_constraint(info, at.MaxLen, "max_length") if kind in ("text", "textarea") else None,
+    )
+
+
+def form_fields(
+    model: type[BaseModel],
+    *,
+    prefix: str,
+    skip: Iterable[str] = ("actor",),
+    choices: Mapping[str, Choices] | None = None,
+    _path: tuple[str, ...] = (),
+) -> list[FormField]:
+    """The controls for a model's fields, in order (`choices` turns a named field into a select)."""
+    fields: list[FormField] = []
+    for key, info in model.model_fields.items():
+        if key in skip:
+            continue
+        path = (*_path, key)
+        name = ".".join((prefix, *path))
+        annotation, optional = _strip_optional(info.annotation)
+        given = (choices or {}).get(key) if not _path else None
+        if _is_model(annotation) and not optional and given is None:
+            fields += form_fields(annotation, prefix=prefix, skip=(), _path=path)
+        else:
+            fields.append(_field(name, path, info, given))
+    return fields
+
+
+def submitted(fields: Sequence[FormField], form: FormData) -> Values:
+    """What the person entered, by control name, to show again if the form is refused."""
+    return {f.name: form.getlist(f.name) if f.kind in MULTI else str(form.get(f.name) or "") for f in fields}
+
+
+def defaults(fields: Sequence[FormField]) -> Values:
+    """What a fresh form shows."""
+    return {f.name: f.default for f in fields}
+
+
+def _value(field: FormField, raw: str | list[str]) -> tuple[bool, Any]:
+    """The value to validate, or (False, None) to leave it out so the model's default applies."""
+    if field.kind == "checkbox":
+        return True, bool(raw)
+    if field.kind == "multiselect":
+        return bool(raw), list(raw)
+    if field.kind == "lines":
+        lines = [line.strip() for line in "\n".join(raw).splitlines() if line.strip()]
+        return bool(lines), lines
+    text = str(raw)
+    if not text.strip():
+        return False, None
+    if field.kind == "json":
+        try:
+            return True, json.loads(text)
+        except ValueError:
+            return True, text  # the model then says what it expected
+    if field.kind == "date" and (uk := UK_DATE.match(text)):
+        day, month, year = uk.groups()
+        return True, f"{year}-{int(month):02d}-{int(day):02d}"
+    return True, text
+
+
+def model_input(fields: Sequence[FormField], values: Values) -> dict[str, Any]:
+    """The submitted values as the model's input: nested by path, empty controls left out."""
+    data: dict[str, Any] = {}
+    for field in fields:
+        keep, value = _value(field, values.get(field.name, ""))
+        if not keep:
+            continue
+        target = data
+        for part in field.path[:-1]:
+            target = target.setdefault(part, {})
+        target[field.path[-1]] = value
+    return data
+
+
+def errors_by_field(
+    problems: Iterable[Mapping[str, Any]], names: Iterable[str]
+) -> tuple[dict[str, str], list[str]]:
+    """API refusals `[{field, reason}]` placed on the control they name (or its parent); the rest apart."""
+    known = sorted(names, key=len, reverse=True)
+    placed: dict[str, str] = {}
+    loose: list[str] = []
+    for problem in problems:
+        field = str(problem.get("field") or "")
+        reason = str(problem.get("reason") or "invalid")
+        name = next((n for n in known if field == n or field.startswith(n + ".")), None)
+        if name is None:
+            loose.append(f"{humanise(field.split('.')[-1])}: {reason}" if "." in field else reason)
+        else:
+            placed[name] = f"{placed[name]}; {reason}" if name in placed else reason
+    return placed, loose

@@ -1,0 +1,73 @@
+"""What every web page shares: one Jinja2 environment, the signed-in staff member, page and flash helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+from fastapi import HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.deps import SessionDep
+from api.security import staff_for_token
+from engine.settings import ROOT, get_settings
+from store.register import Staff
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(ROOT / "templates" / "web"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+    )
+)
+# The pages have no scripts; e-mail HTML shown in the mailbox's sandboxed iframe inherits this.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+FLASH_COOKIE = "send_flash"
+
+
+def web_staff(request: Request, session: SessionDep) -> Staff:
+    """The staff member behind the send_token cookie; otherwise off to the sign-in page."""
+    token = request.cookies.get("send_token")
+    staff = staff_for_token(session, token) if token else None
+    if staff is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = "/signin?" + urlencode({"next": here})
+        raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": target})
+    return staff
+
+
+def page(
+    request: Request, name: str, context: dict[str, Any], *, active: str = "", status_code: int = 200
+) -> HTMLResponse:
+    """Render a page of templates/web with the shared security headers and any flash message once."""
+    flash = unquote(request.cookies.get(FLASH_COOKIE, ""))
+    response = templates.TemplateResponse(
+        request, name, {"active": active, "flash": flash, **context}, status_code=status_code
+    )
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(target: str, *, flash: str = "") -> RedirectResponse:
+    """A 303 to another page after a form post, carrying a message to show there once."""
+    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    if flash:
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(flash),
+            max_age=60,
+            httponly=True,
+            samesite="lax",
+            secure=get_settings().public_url.startswith("https://"),
+            path="/",
+        )
+    return response

@@ -1,0 +1,210 @@
+"""The case pages in a real headless browser, against the real app, a Temporal dev server and the worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from tests.api.test_mailbox import CHROMIUM, CHROMIUM_ARGS
+
+# Screenshots of the pages, to look at the design; kept after the run.
+SHOTS = Path(os.environ.get("SEND_TEST_SCREENSHOTS") or tempfile.mkdtemp(prefix="send-pages-"))
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        await browser.close()
+
+
+async def signed_in(browser: Browser, base: str, token: str) -> tuple[BrowserContext, Page]:
+    """A browser of its own for one staff member, signed in through the sign-in form."""
+    context = await browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto("/signin")
+    await page.get_by_label("Token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+    return context, page
+
+
+async def until_shown(page: Page, path: str, text: str, *, gone: bool = False, timeout: float = 20.0) -> None:
+    """Reload the page until it shows the text, or no longer does (projections are written a moment later)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await page.goto(path)
+        if bool(await page.get_by_text(text).count()) != gone:
+            return
+        assert time.monotonic() < deadline, f"{path} never {'stopped showing' if gone else 'showed'} {text!r}"
+        await page.wait_for_timeout(250)
+
+
+async def post_by_hand(page: Page, action: str, fields: dict[str, str]) -> None:
+    """Submit a form the page does not offer (as a crafted request would), and wait for the answer."""
+    inputs = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in fields.items())
+    html = f'<form id="crafted" method="post" action="{action}">{inputs}<button>Send it</button></form>'
+    await page.evaluate("html => document.querySelector('main').insertAdjacentHTML('beforeend', html)", html)
+    await page.locator("#crafted button").click()
+    await page.wait_for_load_state()
+
+
+def cookie_client(base: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=base, cookies={"send_token": token}, follow_redirects=False, timeout=30)
+
+
+async def test_a_records_request_through_the_pages(
+    browser, live_api, sendco, headteacher, teacher, pupil, smtp
+) -> None:  # type: ignore[no-untyped-def]
+    _, sendco_page = await signed_in(browser, live_api, sendco[1])
+    _, head_page = await signed_in(browser, live_api, headteacher[1])
+    _, teacher_page = await signed_in(browser, live_api, teacher[1])
+    page = sendco_page
+
+    # Start a case through the form; a bad date first, refused with its reason and nothing lost.
+    await page.get_by_role("link", name="Start a case").first.click()
+    await expect(page.get_by_role("heading", name="Start a case")).to_be_visible()
+    await page.get_by_label("Pupil").select_option(str(pupil.id))
+    received = page.get_by_label("Request received")
+    await expect(received).to_have_attribute("type", "date")
+    await received.evaluate("input => { input.type = 'text'; }")  # as a browser without a date picker
+    await received.fill("30/02/2026")
+    await page.get_by_role("button", name="Start the case").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The case was not started")
+    await page.screenshot(path=SHOTS / "case_new.png", full_page=True)
+    await expect(page.locator(".field.invalid")).to_contain_text("Request received")
+    await expect(page.locator(".field.invalid .field-error")).to_contain_text("valid date")
+    await expect(page.get_by_label("Pupil")).to_have_value(str(pupil.id))
+    await page.get_by_label("Request received").fill(dt.date.today().isoformat())
+    await page.get_by_role("button", name="Start the case").click()
+    await expect(page).to_have_url(re.compile(r"/cases/[0-9a-f-]{36}$"))
+    await expect(page.get_by_role("status")).to_contain_text("Case started")
+    case_url = page.url.removeprefix(live_api)
+    await until_shown(page, case_url, "Gather the educational record")
+
+    # The working list shows it with its next deadline, the rule it comes from, and the days left.
+    await page.goto("/cases?status=open")
+    row = page.locator("tbody tr", has=page.locator(f'a[href="{case_url}"]'))
+    await expect(row).to_contain_text("Ada Example")
+    await expect(row).to_contain_text("Parent's request to see the educational record")
+    await expect(row).to_contain_text("TR-RECORDS-ACCESS")
+    await expect(row).to_contain_text(re.compile(r"\d+ days? left|due today"))
+    await expect(row).to_contain_text("submit it for the headteacher's approval")
+    await page.screenshot(path=SHOTS / "cases.png", full_page=True)
+
+    # On the case: recording the disclosure now is refused with the workflow's reason.
+    await row.get_by_role("link", name="Ada Example").click()
+    await expect(page.get_by_text("TR-RECORDS-ACCESS").first).to_be_visible()
+    await expect(page.get_by_text("PIR reg 5(2)").first).to_be_visible()
+    await page.locator("#action-record-disclosure summary").click()
+    disclose = page.get_by_role("form", name="Record disclosure")
+    await disclose.get_by_label("Disclosed on").fill(dt.date.today().isoformat())
+    await disclose.get_by_role("button", name="Record disclosure").click()
+    await expect(page.get_by_role("alert").first).to_contain_text("has not approved releasing the record yet")
+    await expect(
+        page.get_by_role("form", name="Record disclosure").get_by_label("Disclosed on")
+    ).to_have_value(dt.date.today().isoformat())
+
+    # Submit it for approval through the action form.
+    await page.locator("#action-submit-for-approval summary").click()
+    submit = page.get_by_role("form", name="Submit for approval")
+    await submit.get_by_label("Note").fill("Record gathered, 14 pages")
+    await submit.get_by_role("button", name="Submit for approval").click()
+    await expect(page.get_by_role("status")).to_contain_text("Submit for approval: submitted")
+    await until_shown(page, case_url, "Waiting for the headteacher")
+    await expect(page.get_by_text("Record gathered, 14 pages").first).to_be_visible()
+    await page.screenshot(path=SHOTS / "case.png", full_page=True)
+
+    # A teacher sees the approval but no buttons, and cannot act or decide by posting anyway.
+    await teacher_page.goto("/approvals")
+    mine = teacher_page.locator("section.approval", has=teacher_page.locator(f'a[href="{case_url}"]'))
+    await expect(mine).to_contain_text("Record gathered, 14 pages")
+    await expect(teacher_page.get_by_role("button", name="Approve")).to_have_count(0)
+    await expect(teacher_page.get_by_role("link", name="Start a case")).to_have_count(0)
+    approval_id = (await mine.get_attribute("aria-labelledby") or "").removeprefix("approval-")
+    await post_by_hand(teacher_page, f"/approvals/{approval_id}/decision", {"decision": "approve"})
+    await expect(teacher_page.get_by_role("alert")).to_contain_text("only the headteacher can do this")
+    await teacher_page.goto(case_url)
+    await expect(teacher_page.get_by_text("Only the SENDCo or the headteacher can act")).to_be_visible()
+    await expect(teacher_page.locator("details.action")).to_have_count(0)
+    await post_by_hand(teacher_page, f"{case_url}/actions/submit-for-approval", {"body.note": "mine"})
+    await expect(teacher_page.get_by_role("alert")).to_contain_text(
+        "only the sendco or headteacher can do this"
+    )
+
+    # The headteacher: a rejection needs a comment; then approve.
+    await head_page.goto("/approvals")
+    card = head_page.locator("section.approval", has=head_page.locator(f'a[href="{case_url}"]'))
+    await card.get_by_role("button", name="Reject").click()
+    await expect(head_page.get_by_role("alert")).to_contain_text("a rejection needs a comment")
+    card = head_page.locator("section.approval", has=head_page.locator(f'a[href="{case_url}"]'))
+    await head_page.screenshot(path=SHOTS / "approvals.png", full_page=True)
+    await card.get_by_label("Comment").fill("Fine to release")
+    await card.get_by_role("button", name="Approve").click()
+    await expect(head_page.get_by_role("status")).to_contain_text("Decision recorded: approved")
+    await until_shown(head_page, "/approvals", "Record gathered, 14 pages", gone=True)
+
+    # Back as the SENDCo: the case moved to disclosing, and the chronology says who did what.
+    await until_shown(page, case_url, "Give the parent access to the record")
+    await expect(page.get_by_text("Disclosing", exact=True)).to_be_visible()
+    chronology = page.locator("table", has=page.get_by_role("columnheader", name="When"))
+    submitted = chronology.locator("tr", has_text="Submitted for approval")
+    await expect(submitted).to_contain_text(f"{sendco[0].name} (SENDCo)")
+    approved = chronology.locator("tr", has_text="Approval approved")
+    await expect(approved).to_contain_text(f"{headteacher[0].name} (headteacher)")
+
+    await page.locator("#action-record-disclosure summary").click()
+    disclose = page.get_by_role("form", name="Record disclosure")
+    await disclose.get_by_label("Disclosed on").fill(dt.date.today().isoformat())
+    await disclose.get_by_role("button", name="Record disclosure").click()
+    await expect(page.get_by_role("status")).to_contain_text("Record disclosure: recorded")
+    await until_shown(page, case_url, "the request has been answered")
+    await expect(page.locator("details.action")).to_have_count(0)
+
+
+def test_pages_need_signing_in(api_url) -> None:  # type: ignore[no-untyped-def]
+    with httpx.Client(base_url=api_url, follow_redirects=False) as anonymous:
+        for path in ("/cases", "/cases/new", "/cases/some-case", "/approvals"):
+            r = anonymous.get(path)
+            assert r.status_code == 303, path
+            assert r.headers["location"].startswith("/signin?next="), path
+        r = anonymous.get("/cases", params={"status": "open"})
+        assert r.headers["location"] == "/signin?next=%2Fcases%3Fstatus%3Dopen"
+        assert anonymous.post("/approvals/1/decision", data={"decision": "approve"}).status_code == 303
+
+
+def test_no_worker_answering_keeps_the_form(app, live_api, sendco, pupil, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import api.temporal_calls
+
+    monkeypatch.setattr(api.temporal_calls, "ANSWER_WITHIN", dt.timedelta(seconds=2))
+    form = {"process": "records_request", "pupil_id": str(pupil.id), "facts.request_received": "2026-11-20"}
+    with cookie_client(live_api, sendco[1]) as client:
+        before = client.get("/api/v1/cases").json()["total"]
+        queue = app.state.task_queue
+        app.state.task_queue = "nobody-polls-this-queue"
+        try:
+            r = client.post("/cases/new", data=form)
+        finally:
+            app.state.task_queue = queue
+        assert r.status_code == 503
+        assert "The case engine is not answering just now, so nothing was done" in r.text
+        assert 'value="2026-11-20"' in r.text and f'<option value="{pupil.id}" selected>' in r.text
+        assert client.get("/api/v1/cases").json()["total"] == before
+
+        r = client.get("/cases", params={"status": "nonsense", "process": "nonsense"})
+        assert r.status_code == 200  # unknown filters are ignored, not an error page
+        missing = client.get("/cases/no-such-case")
+        assert missing.status_code == 404 and "There is no such case" in missing.text
