@@ -25,6 +25,11 @@ Choices = Sequence[tuple[str, str]]
 Values = dict[str, str | list[str]]
 MULTI = ("multiselect", "lines")
 SCALARS = (str, int, float, dt.date, dt.datetime, dt.time)
+PARSERS = {
+    "date": dt.date.fromisoformat,
+    "datetime-local": dt.datetime.fromisoformat,
+    "time": dt.time.fromisoformat,
+}
 UK_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
 
 
@@ -49,6 +54,17 @@ class FormField:
     def id(self) -> str:
         """An HTML id unique on the page."""
         return re.sub(r"[^A-Za-z0-9_-]", "-", self.name)
+
+    def input_type(self, value: str) -> str:
+        """The input's type; an entered date the browser would blank out is shown as text, to be corrected."""
+        parse = PARSERS.get(self.kind)
+        if parse is None or not value:
+            return self.kind
+        try:
+            parse(value)
+        except ValueError:
+            return "text"
+        return self.kind
 
 
 def humanise(name: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -11,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.deps import SessionDep
+from api.forms import humanise
 from api.security import staff_for_token
 from engine.settings import ROOT, get_settings
 from store.register import Staff
@@ -22,6 +25,31 @@ templates = Jinja2Templates(
         undefined=StrictUndefined,
     )
 )
+LONDON = ZoneInfo("Europe/London")
+ROLE_NAMES = {
+    "sendco": "SENDCo",
+    "headteacher": "headteacher",
+    "staff": "staff",
+    "la_sen": "LA SEN team",
+    "ep_service": "EP service",
+    "social_care": "social care",
+}
+
+
+def role_name(role: str) -> str:
+    """A role or agency kind as people say it: 'SENDCo', 'LA SEN team'."""
+    return ROLE_NAMES.get(role, humanise(role).lower())
+
+
+def local(moment: dt.datetime, fmt: str = "%d %b %Y %H:%M") -> str:
+    """A stored time (UTC, naive from SQLite) as the time in England."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(LONDON).strftime(fmt)
+
+
+templates.env.globals["role_name"] = role_name
+templates.env.filters["humanise"] = humanise
+templates.env.filters["local"] = local
 # The pages have no scripts; e-mail HTML shown in the mailbox's sandboxed iframe inherits this.
 PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; "

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -25,7 +24,7 @@ from api.routes.approvals import DecisionBody, decide
 from api.routes.cases import CaseStart, start_new_case, take_action
 from api.routes.signin import safe_next
 from api.temporal_calls import task_queue, temporal_client
-from api.web import page, redirect, web_staff
+from api.web import LONDON, page, redirect, role_name, web_staff
 from domain.rules import rule
 from domain.schemas import Role
 from store import case_service
@@ -41,18 +40,9 @@ from store.register import Pupil, Staff
 from workflows.case import STAFF_WHO_ACT
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-LONDON = ZoneInfo("Europe/London")
 SOON_DAYS = 7
 PAGE_LENGTH = 25
 OPEN_DEADLINE = (DeadlineStatus.pending, DeadlineStatus.missed, DeadlineStatus.escalated)
-ROLE_NAMES = {
-    "sendco": "SENDCo",
-    "headteacher": "headteacher",
-    "staff": "staff",
-    "la_sen": "LA SEN team",
-    "ep_service": "EP service",
-    "social_care": "social care",
-}
 NO_ENGINE = (
     "The case engine is not answering just now, so nothing was done. "
     "Everything you entered is still here: try again in a minute."
@@ -141,11 +131,6 @@ def _by_id(session: Session, table: type[Any], ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
     return {row.id: row for row in session.exec(select(table).where(col(table.id).in_(ids)))}
-
-
-def role_name(role: str) -> str:
-    """A role or agency kind as people say it: 'SENDCo', 'LA SEN team'."""
-    return ROLE_NAMES.get(role, forms.humanise(role).lower())
 
 
 def _who(actor: str, names: dict[int, Staff]) -> str:
@@ -242,7 +227,7 @@ def cases_page(
     process = process if process in PROCESSES else ""
     next_due = _next_due()
     query = (
-        case_service.cases_query(status=chosen, process=process or None)
+        case_service.cases_query(school_id=staff.school_id, status=chosen, process=process or None)
         .order_by(None)
         .order_by(col(Case.status) == CaseStatus.closed, next_due.is_(None), next_due)
         .order_by(col(Case.started_at).desc())
@@ -418,8 +403,6 @@ def _case_page(
         "is_head": Role(staff.role) == Role.headteacher,
         "alert": alert,
         "facts": facts_shown(process, case.facts),
-        "humanise": forms.humanise,
-        "role_name": role_name,
     }
     return page(request, "case.html", context, active="cases", status_code=status_code)
 
@@ -433,7 +416,7 @@ def _not_found(request: Request, staff: Staff, what: str) -> HTMLResponse:
 def case_page(case_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     """The case: where it is, what is next and by when, every deadline, and what has happened."""
     staff = web_staff(request, session)
-    case = session.get(Case, case_id)
+    case = case_service.case_at_school(session, case_id=case_id, school_id=staff.school_id)
     if case is None:
         return _not_found(request, staff, "There is no such case.")
     return _case_page(request, session, staff, case)
@@ -443,7 +426,7 @@ def case_page(case_id: str, request: Request, session: SessionDep) -> HTMLRespon
 async def case_action(case_id: str, action: str, request: Request, session: SessionDep) -> Response:
     """Run the action's Update as the JSON API does; back to the case with the outcome or the refusal."""
     staff = web_staff(request, session)
-    case = session.get(Case, case_id)
+    case = case_service.case_at_school(session, case_id=case_id, school_id=staff.school_id)
     process = PROCESSES.get(case.process) if case else None
     spec = process.action(action) if process else None
     if case is None or spec is None:
@@ -475,7 +458,7 @@ async def case_action(case_id: str, action: str, request: Request, session: Sess
 def _approvals_page(
     request: Request, session: Session, staff: Staff, offset: int, *, alert: str = "", status_code: int = 200
 ) -> HTMLResponse:
-    waiting = paginate(session, case_service.approvals_query(), offset, PAGE_LENGTH)
+    waiting = paginate(session, case_service.approvals_query(school_id=staff.school_id), offset, PAGE_LENGTH)
     case_ids = {a.case_id for a in waiting.items}
     cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(case_ids)))}
     pupils = _by_id(session, Pupil, {c.pupil_id for c in cases.values()})
@@ -490,7 +473,6 @@ def _approvals_page(
         "is_head": Role(staff.role) == Role.headteacher,
         "alert": alert,
         "process_title": process_title,
-        "humanise": forms.humanise,
         "previous_url": f"/approvals?offset={max(offset - PAGE_LENGTH, 0)}",
         "next_url": f"/approvals?offset={offset + PAGE_LENGTH}",
     }
@@ -519,6 +501,11 @@ async def approval_decision(approval_id: int, request: Request, session: Session
     """The headteacher approves or rejects (with a comment); back where the buttons were, with the outcome."""
     staff = web_staff(request, session)
     form = await request.form()
+    approval = session.get(Approval, approval_id)
+    if approval is None or not case_service.case_at_school(
+        session, case_id=approval.case_id, school_id=staff.school_id
+    ):
+        return _not_found(request, staff, "There is no such approval.")
     try:
         _require(staff, Role.headteacher)
         client = await temporal_client(request)

@@ -14,7 +14,10 @@ import httpx
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
+from api.processes import PROCESSES
+from api.routes.pages import DeadlineView
 from tests.api.test_mailbox import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import client_for
 
 # Screenshots of the pages, to look at the design; kept after the run.
 SHOTS = Path(os.environ.get("SEND_TEST_SCREENSHOTS") or tempfile.mkdtemp(prefix="send-pages-"))
@@ -33,7 +36,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 async def signed_in(browser: Browser, base: str, token: str) -> tuple[BrowserContext, Page]:
     """A browser of its own for one staff member, signed in through the sign-in form."""
-    context = await browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context = await browser.new_context(
+        base_url=base, viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Europe/London"
+    )
     page = await context.new_page()
     await page.goto("/signin")
     await page.get_by_label("Token").fill(token)
@@ -74,6 +79,12 @@ async def test_a_records_request_through_the_pages(
     _, teacher_page = await signed_in(browser, live_api, teacher[1])
     page = sendco_page
 
+    for name in PROCESSES:  # every process's facts make a form
+        await page.goto(f"/cases/new?process={name}")
+        await expect(page.get_by_role("heading", name=PROCESSES[name].title)).to_be_visible()
+        await page.screenshot(path=SHOTS / f"case_new_{name}.png", full_page=True)
+    await page.goto("/cases")
+
     # Start a case through the form; a bad date first, refused with its reason and nothing lost.
     await page.get_by_role("link", name="Start a case").first.click()
     await expect(page.get_by_role("heading", name="Start a case")).to_be_visible()
@@ -88,14 +99,27 @@ async def test_a_records_request_through_the_pages(
     await expect(page.locator(".field.invalid")).to_contain_text("Request received")
     await expect(page.locator(".field.invalid .field-error")).to_contain_text("valid date")
     await expect(page.get_by_label("Pupil")).to_have_value(str(pupil.id))
-    await page.get_by_label("Request received").fill(dt.date.today().isoformat())
+    await expect(received).to_have_value("30/02/2026")  # shown as typed, to be corrected
+    await received.fill(f"{dt.date.today():%d/%m/%Y}")
     await page.get_by_role("button", name="Start the case").click()
     await expect(page).to_have_url(re.compile(r"/cases/[0-9a-f-]{36}$"))
     await expect(page.get_by_role("status")).to_contain_text("Case started")
     case_url = page.url.removeprefix(live_api)
     await until_shown(page, case_url, "Gather the educational record")
 
-    # The working list shows it with its next deadline, the rule it comes from, and the days left.
+    # The working list shows it with its next deadline, the rule it comes from, and the days left;
+    # a request received two months ago is late, and marked so.
+    with client_for(live_api, sendco[1]) as api:
+        received_long_ago = (dt.date.today() - dt.timedelta(days=60)).isoformat()
+        body = {
+            "process": "records_request",
+            "pupil_id": pupil.id,
+            "facts": {"request_received": received_long_ago},
+        }
+        late_url = f"/cases/{api.post('/api/v1/cases', json=body).json()['id']}"
+    await until_shown(page, "/cases?status=open", "days late")
+    late = page.locator("tbody tr", has=page.locator(f'a[href="{late_url}"]'))
+    await expect(late.locator(".due.late")).to_contain_text(re.compile(r"\d+ days late"))
     await page.goto("/cases?status=open")
     row = page.locator("tbody tr", has=page.locator(f'a[href="{case_url}"]'))
     await expect(row).to_contain_text("Ada Example")
@@ -173,6 +197,20 @@ async def test_a_records_request_through_the_pages(
     await expect(page.get_by_role("status")).to_contain_text("Record disclosure: recorded")
     await until_shown(page, case_url, "the request has been answered")
     await expect(page.locator("details.action")).to_have_count(0)
+
+
+def test_deadline_words_and_highlight() -> None:
+    def due_in(days: int, status: str = "pending") -> DeadlineView:
+        return DeadlineView(
+            "k", "respond", "TR-RECORDS-ACCESS", "", "", "sendco", dt.date.today(), status, days
+        )
+
+    assert (due_in(20).words, due_in(20).urgency) == ("20 days left", "")
+    assert (due_in(7).words, due_in(7).urgency) == ("7 days left", "soon")
+    assert (due_in(1).words, due_in(0).words, due_in(0).urgency) == ("1 day left", "due today", "soon")
+    assert (due_in(-1).words, due_in(-1).urgency) == ("1 day late", "late")
+    assert due_in(3, "escalated").urgency == "late"  # a moved date does not hide an escalation
+    assert (due_in(-5, "met").words, due_in(-5, "met").urgency) == ("met", "")
 
 
 def test_pages_need_signing_in(api_url) -> None:  # type: ignore[no-untyped-def]
