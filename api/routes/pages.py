@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
 from api import forms
+from api.case_views import (
+    SOON_DAYS,
+    DeadlineView,
+    by_id,
+    deadline_view,
+    facts_shown,
+    next_deadlines,
+    next_due,
+    process_title,
+    staff_names,
+    today,
+    who,
+)
 from api.deps import SessionDep
 from api.errors import reason_of
 from api.paging import paginate
@@ -24,68 +34,19 @@ from api.routes.approvals import DecisionBody, decide
 from api.routes.cases import CaseStart, start_new_case, take_action
 from api.routes.signin import safe_next
 from api.temporal_calls import task_queue, temporal_client
-from api.web import LONDON, page, redirect, role_name, web_staff
-from domain.rules import rule
+from api.web import page, redirect, web_staff
 from domain.schemas import Role
 from store import case_service
-from store.casework import (
-    Approval,
-    ApprovalStatus,
-    Case,
-    CaseStatus,
-    Deadline,
-    DeadlineStatus,
-)
+from store.casework import Approval, ApprovalStatus, Case, CaseStatus
 from store.register import Pupil, Staff
 from workflows.case import STAFF_WHO_ACT
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-SOON_DAYS = 7
 PAGE_LENGTH = 25
-OPEN_DEADLINE = (DeadlineStatus.pending, DeadlineStatus.missed, DeadlineStatus.escalated)
 NO_ENGINE = (
     "The case engine is not answering just now, so nothing was done. "
     "Everything you entered is still here: try again in a minute."
 )
-
-
-# --- what the pages show -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DeadlineView:
-    """A deadline as a person reads it: rule and citation, due date, and how long is left."""
-
-    key: str
-    step: str
-    rule_id: str
-    citation: str
-    description: str
-    owner: str
-    due: dt.date
-    status: str
-    days: int
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_DEADLINE
-
-    @property
-    def urgency(self) -> str:
-        """'late', 'soon' (within a week) or '' for the page to highlight."""
-        if not self.is_open:
-            return ""
-        if self.days < 0 or self.status != DeadlineStatus.pending:
-            return "late"
-        return "soon" if self.days <= SOON_DAYS else ""
-
-    @property
-    def words(self) -> str:
-        """'3 days left', 'due today', '2 days late' (or the status once it is no longer open)."""
-        if not self.is_open:
-            return self.status
-        if self.days == 0:
-            return "due today"
-        count = abs(self.days)
-        return f"{count} day{'' if count == 1 else 's'} {'left' if self.days > 0 else 'late'}"
 
 
 @dataclass
@@ -99,71 +60,6 @@ class ActionForm:
     values: forms.Values
     errors: dict[str, str] = field(default_factory=dict)
     refusal: str = ""
-
-
-def today() -> dt.date:
-    """Today in England, where the deadlines fall."""
-    return dt.datetime.now(LONDON).date()
-
-
-def deadline_view(row: Deadline, on: dt.date) -> DeadlineView:
-    found = rule(row.rule_id)
-    return DeadlineView(
-        key=row.key,
-        step=row.step,
-        rule_id=row.rule_id,
-        citation=found.citation,
-        description=found.description,
-        owner=row.owner,
-        due=row.due,
-        status=row.status.value,
-        days=(row.due - on).days,
-    )
-
-
-def process_title(name: str) -> str:
-    process = PROCESSES.get(name)
-    return process.title if process else forms.humanise(name)
-
-
-def _by_id(session: Session, table: type[Any], ids: set[int]) -> dict[int, Any]:
-    """Register rows by id, fetched in one query."""
-    if not ids:
-        return {}
-    return {row.id: row for row in session.exec(select(table).where(col(table.id).in_(ids)))}
-
-
-def _who(actor: str, names: dict[int, Staff]) -> str:
-    """'staff:3' as the staff member's name and role; 'engine' as the case engine."""
-    kind, _, ident = actor.partition(":")
-    if kind == "staff" and ident.isdigit() and (person := names.get(int(ident))):
-        return f"{person.name} ({role_name(person.role)})"
-    return "Case engine" if actor == "engine" else actor
-
-
-def _shown(value: Any) -> str:
-    """A fact as the page shows it: dates in words, yes or no, lists joined."""
-    if isinstance(value, dt.datetime):
-        return f"{value:%d %b %Y %H:%M}"
-    if isinstance(value, dt.date):
-        return f"{value:%d %b %Y}"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, list | tuple):
-        return ", ".join(_shown(v) for v in value)
-    return str(value)
-
-
-def facts_shown(process: Process | None, facts: dict[str, Any]) -> list[tuple[str, str]]:
-    """The facts a case started from, labelled and readable (as stored if the model no longer fits)."""
-    try:
-        typed = process.facts.model_validate(facts) if process else None
-    except ValidationError:
-        typed = None
-    values = {k: getattr(typed, k) for k in facts} if typed is not None else facts
-    return [(forms.humanise(k), _shown(v)) for k, v in values.items() if v not in (None, "", [], {})]
 
 
 def _require(staff: Staff, *roles: Role) -> None:
@@ -188,31 +84,6 @@ def _problems(err: HTTPException) -> list[dict[str, Any]]:
     return [{"field": None, "reason": _reason(err)}]
 
 
-# --- the list of cases ---------------------------------------------------------------------------------
-def _next_due() -> Any:
-    """The case's earliest open deadline, as a correlated subquery to order the list by."""
-    return (
-        select(func.min(Deadline.due))
-        .where(Deadline.case_id == Case.id, col(Deadline.status).in_(OPEN_DEADLINE))
-        .where(col(Deadline.completed_at).is_(None))
-        .correlate(Case)
-        .scalar_subquery()
-    )
-
-
-def _next_deadlines(session: Session, case_ids: list[str], on: dt.date) -> dict[str, DeadlineView]:
-    """Each case's next open deadline, in one query."""
-    rows = session.exec(
-        case_service.deadlines_query()
-        .where(col(Deadline.case_id).in_(case_ids), col(Deadline.status).in_(OPEN_DEADLINE))
-        .where(col(Deadline.completed_at).is_(None))
-    )
-    found: dict[str, DeadlineView] = {}
-    for row in rows:
-        found.setdefault(row.case_id, deadline_view(row, on))
-    return found
-
-
 @router.get("/cases", response_class=HTMLResponse)
 def cases_page(
     request: Request,
@@ -225,17 +96,17 @@ def cases_page(
     staff = web_staff(request, session)
     chosen = CaseStatus(status_filter) if status_filter in set(CaseStatus) else None
     process = process if process in PROCESSES else ""
-    next_due = _next_due()
+    soonest = next_due()
     query = (
         case_service.cases_query(school_id=staff.school_id, status=chosen, process=process or None)
         .order_by(None)
-        .order_by(col(Case.status) == CaseStatus.closed, next_due.is_(None), next_due)
+        .order_by(col(Case.status) == CaseStatus.closed, soonest.is_(None), soonest)
         .order_by(col(Case.started_at).desc())
     )
     cases = paginate(session, query, offset, PAGE_LENGTH)
     on = today()
-    pupils = _by_id(session, Pupil, {c.pupil_id for c in cases.items})
-    deadlines = _next_deadlines(session, [c.id for c in cases.items], on)
+    pupils = by_id(session, Pupil, {c.pupil_id for c in cases.items})
+    deadlines = next_deadlines(session, [c.id for c in cases.items], on)
 
     def url(at: int) -> str:
         query = {"status": chosen.value if chosen else "", "process": process, "offset": at}
@@ -253,6 +124,7 @@ def cases_page(
         "processes": PROCESSES,
         "statuses": list(CaseStatus),
         "can_start": Role(staff.role) in STAFF_WHO_ACT,
+        "soon_days": SOON_DAYS,
         "previous_url": url(max(offset - PAGE_LENGTH, 0)),
         "next_url": url(offset + PAGE_LENGTH),
         "process_title": process_title,
@@ -272,6 +144,7 @@ def _new_case_page(
     alerts: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The start form for a process: fresh, or as submitted with the reasons it was refused."""
     fields = forms.form_fields(process.facts, prefix="facts")
     pupils = session.exec(
         select(Pupil).where(Pupil.school_id == staff.school_id).order_by(col(Pupil.legal_name))
@@ -355,7 +228,7 @@ def _action_form(name: str, spec: Action, deadlines: list[DeadlineView]) -> Acti
     return ActionForm(
         name=name,
         label=forms.humanise(name),
-        hint=(spec.payload.__doc__ or "").strip().splitlines()[0] if spec.payload.__doc__ else "",
+        hint=next(iter((spec.payload.__doc__ or "").strip().splitlines()), ""),
         fields=fields,
         values=forms.defaults(fields),
     )
@@ -371,6 +244,7 @@ def _case_page(
     alert: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The case page; `refused` is an action form shown again as submitted, with its reasons."""
     on = today()
     process = PROCESSES.get(case.process)
     deadlines = [deadline_view(d, on) for d in session.exec(case_service.deadlines_query(case_id=case.id))]
@@ -379,8 +253,7 @@ def _case_page(
     approvals = session.exec(
         case_service.approvals_query(status=ApprovalStatus.pending).where(Approval.case_id == case.id)
     ).all()
-    people = {int(e.actor.split(":")[1]) for e in chronology if e.actor.split(":")[-1].isdigit()}
-    names = _by_id(session, Staff, people | {case.started_by})
+    names = staff_names(session, chronology, case.started_by)
     can_act = Role(staff.role) in STAFF_WHO_ACT and case.status == CaseStatus.open and process is not None
     action_forms = []
     if can_act and process is not None:
@@ -393,11 +266,11 @@ def _case_page(
         "case": case,
         "pupil": session.get(Pupil, case.pupil_id),
         "process_title": process_title(case.process),
-        "started_by": _who(f"staff:{case.started_by}", names),
+        "started_by": who(f"staff:{case.started_by}", names),
         "next_deadline": deadline_view(upcoming, on) if upcoming else None,
         "deadlines": deadlines,
         "approvals": approvals,
-        "chronology": [(e, _who(e.actor, names)) for e in chronology],
+        "chronology": [(e, who(e.actor, names)) for e in chronology],
         "actions": action_forms,
         "can_act": can_act,
         "is_head": Role(staff.role) == Role.headteacher,
@@ -408,6 +281,7 @@ def _case_page(
 
 
 def _not_found(request: Request, staff: Staff, what: str) -> HTMLResponse:
+    """A page saying what was not found (a 404 that still looks like the product)."""
     context = {"staff": staff, "heading": "Not found", "message": what}
     return page(request, "message.html", context, active="cases", status_code=status.HTTP_404_NOT_FOUND)
 
@@ -458,10 +332,11 @@ async def case_action(case_id: str, action: str, request: Request, session: Sess
 def _approvals_page(
     request: Request, session: Session, staff: Staff, offset: int, *, alert: str = "", status_code: int = 200
 ) -> HTMLResponse:
+    """Pending approvals of the staff member's school, with an alert when a decision was refused."""
     waiting = paginate(session, case_service.approvals_query(school_id=staff.school_id), offset, PAGE_LENGTH)
     case_ids = {a.case_id for a in waiting.items}
     cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(case_ids)))}
-    pupils = _by_id(session, Pupil, {c.pupil_id for c in cases.values()})
+    pupils = by_id(session, Pupil, {c.pupil_id for c in cases.values()})
     rows = [
         {"approval": a, "case": cases[a.case_id], "pupil": pupils.get(cases[a.case_id].pupil_id)}
         for a in waiting.items

@@ -14,8 +14,8 @@ import httpx
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
+from api.case_views import DeadlineView
 from api.processes import PROCESSES
-from api.routes.pages import DeadlineView
 from tests.api.test_mailbox import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import client_for
 
