@@ -37,7 +37,8 @@ class SchoolBase(SQLModel):
     terms: list[TermDates] = Field(default_factory=list, sa_column=Column(JSON))
     inset_days: list[dt.date] = Field(default_factory=list, sa_column=Column(JSON))
     sendco_working_days: list[int] = Field(
-        default_factory=lambda: [0, 1, 2, 3, 4], sa_column=Column(JSON),
+        default_factory=lambda: [0, 1, 2, 3, 4],
+        sa_column=Column(JSON),
         description="Weekdays the SENDCo works, Monday=0",
     )
 
@@ -126,7 +127,9 @@ class PupilBase(SQLModel):
     year_group: int = Field(ge=-2, le=14, description="N1=-2, N2=-1, Reception=0, Year 1..14")
     sen_provision: SenProvision = SenProvision.N
     needs: list[NeedType] = Field(
-        default_factory=list, sa_column=Column(JSON), description="Ranked need codes, at most two",
+        default_factory=list,
+        sa_column=Column(JSON),
+        description="Ranked need codes, at most two",
         schema_extra={"validate_default": True},
     )
     local_authority: str | None = Field(default=None, max_length=100)
