@@ -12,7 +12,7 @@ from api.paging import Page, paginate
 from api.temporal_calls import TemporalDep, run_update
 from domain.schemas import ApprovalDecision, Role
 from store import case_service
-from store.casework import Approval, ApprovalStatus, Case, CaseStatus
+from store.casework import Approval, ApprovalStatus, CaseStatus
 
 router = APIRouter(prefix="/api/v1", tags=["approvals"])
 Headteacher = require_role(Role.headteacher)
@@ -26,12 +26,14 @@ class DecisionBody(BaseModel):
 @router.get("/approvals", response_model=Page[Approval])
 def list_approvals(
     session: SessionDep,
-    _staff: CurrentStaff,
+    staff: CurrentStaff,
     status: ApprovalStatus | None = ApprovalStatus.pending,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
-    return paginate(session, case_service.approvals_query(status=status), offset, limit)
+    """The school's approvals (pending ones unless another status is asked for), oldest first."""
+    query = case_service.approvals_query(school_id=staff.school_id, status=status)
+    return paginate(session, query, offset, limit)
 
 
 @router.post("/approvals/{approval_id}/decision")
@@ -44,10 +46,11 @@ async def decide(
 ) -> dict[str, Any]:
     """Approve or reject (with a comment): headteacher only; 409 if decided already or the case is over."""
     approval = session.get(Approval, approval_id)
-    if approval is None:
+    case = approval and case_service.case_at_school(
+        session, case_id=approval.case_id, school_id=staff.school_id
+    )
+    if approval is None or case is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such approval")
-    case = session.get(Case, approval.case_id)
-    assert case is not None
     if approval.status != ApprovalStatus.pending:
         raise HTTPException(status.HTTP_409_CONFLICT, f"this approval was already {approval.status.value}")
     if case.status == CaseStatus.closed:

@@ -86,8 +86,9 @@ def _process(name: str) -> Process:
     return process
 
 
-def _case(session: Session, case_id: str) -> Case:
-    case = session.get(Case, case_id)
+def _case(session: Session, case_id: str, staff: Staff) -> Case:
+    """The case, if it is at the staff member's school (404 otherwise, saying nothing of other schools)."""
+    case = case_service.case_at_school(session, case_id=case_id, school_id=staff.school_id)
     if case is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
     return case
@@ -113,7 +114,8 @@ async def start_new_case(
     except ValidationError as err:
         problems += _problems(err, "facts")
     pupil = session.get(Pupil, body.pupil_id)
-    if pupil is None:
+    if pupil is None or pupil.school_id != staff.school_id:
+        pupil = None
         problems.append({"field": "pupil_id", "reason": "no such pupil"})
     if problems:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problems)
@@ -160,21 +162,24 @@ async def start(
 @router.get("/cases", response_model=Page[CaseSummary])
 def list_cases(
     session: SessionDep,
-    _staff: CurrentStaff,
+    staff: CurrentStaff,
     status: CaseStatus | None = None,
     process: str | None = None,
     pupil_id: int | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
-    query = case_service.cases_query(status=status, process=process, pupil_id=pupil_id)
+    """The school's cases, newest first."""
+    query = case_service.cases_query(
+        school_id=staff.school_id, status=status, process=process, pupil_id=pupil_id
+    )
     return paginate(session, query, offset, limit)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)
-def read_case(case_id: str, session: SessionDep, _staff: CurrentStaff) -> Any:
+def read_case(case_id: str, session: SessionDep, staff: CurrentStaff) -> Any:
     """The case with its current step, its next deadline and what must be done next, in plain words."""
-    case = _case(session, case_id)
+    case = _case(session, case_id, staff)
     deadlines = list(session.exec(case_service.deadlines_query(case_id=case_id)))
     upcoming = case_service.next_deadline(session, case_id=case_id)
     process = PROCESSES[case.process]
@@ -188,8 +193,8 @@ def read_case(case_id: str, session: SessionDep, _staff: CurrentStaff) -> Any:
 
 
 @router.get("/cases/{case_id}/chronology", response_model=list[ChronologyEntry])
-def read_chronology(case_id: str, session: SessionDep, _staff: CurrentStaff) -> Any:
-    _case(session, case_id)
+def read_chronology(case_id: str, session: SessionDep, staff: CurrentStaff) -> Any:
+    _case(session, case_id, staff)
     return case_service.chronology(session, case_id=case_id)
 
 
@@ -197,7 +202,7 @@ async def take_action(
     *, session: Session, client: Client, staff: Staff, case_id: str, action: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     """Run an action's Update on a case: 404 unknown action, 409 closed or refused, 422 bad payload."""
-    case = _case(session, case_id)
+    case = _case(session, case_id, staff)
     spec = PROCESSES[case.process].action(action)
     if spec is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"this case has no action {action!r}")

@@ -174,3 +174,40 @@ def test_no_worker_answering_is_503_not_a_hang(app, sendco_http, pupil, monkeypa
     assert r.status_code == 503
     assert "no worker" in r.json()["detail"]
     assert sendco_http.get("/api/v1/cases").json()["total"] == before
+
+
+def test_staff_of_another_school_cannot_see_or_touch_the_case(live_api, sendco_http, pupil, engine):  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from api.security import issue_token
+    from domain.schemas import Role
+    from store.register import School, Staff
+
+    case_id = start_records_request(sendco_http, pupil.id)
+    with Session(engine, expire_on_commit=False) as s:
+        other = School(name="Other Academy", local_authority="Kent")
+        s.add(other)
+        s.commit()
+        head = Staff(
+            school_id=other.id, name="Other head", email="head@other.example.org", role=Role.headteacher
+        )
+        s.add(head)
+        s.commit()
+        token = issue_token(s, head.id)
+    with client_for(live_api, token) as outsider:
+        assert outsider.get(f"/api/v1/cases/{case_id}").status_code == 404
+        assert outsider.get(f"/api/v1/cases/{case_id}/chronology").status_code == 404
+        assert case_id not in [c["id"] for c in outsider.get("/api/v1/cases").json()["items"]]
+        r = outsider.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "x"})
+        assert r.status_code == 404
+        r = outsider.post(
+            "/api/v1/cases",
+            json={
+                "process": "records_request",
+                "pupil_id": pupil.id,
+                "facts": {"request_received": "2026-11-20"},
+            },
+        )
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "pupil_id"
+        assert outsider.get("/api/v1/deadlines").json()["total"] == 0
+        assert outsider.get("/api/v1/outbox").json()["total"] == 0
