@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentStaff, SessionDep, actor_of, require_role
-from api.paging import Page, paginate
+from api.paging import Page, PageDep, paginate
 from api.temporal_calls import TemporalDep, run_update
 from domain.schemas import ApprovalDecision, Role
 from store import case_service
@@ -26,14 +26,13 @@ class DecisionBody(BaseModel):
 @router.get("/approvals", response_model=Page[Approval])
 def list_approvals(
     session: SessionDep,
+    page: PageDep,
     staff: CurrentStaff,
     status: ApprovalStatus | None = ApprovalStatus.pending,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """The school's approvals (pending ones unless another status is asked for), oldest first."""
     query = case_service.approvals_query(school_id=staff.school_id, status=status)
-    return paginate(session, query, offset, limit)
+    return paginate(session, query, page.offset, page.limit)
 
 
 @router.post("/approvals/{approval_id}/decision")

@@ -6,14 +6,14 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, HTTPException, Request, status
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from temporalio.client import Client
 
 from api.deps import CurrentStaff, SessionDep, actor_of, require_role
 from api.errors import reason_of
-from api.paging import Page, paginate
+from api.paging import Page, PageDep, paginate
 from api.processes import PROCESSES, Process
 from api.temporal_calls import TemporalDep, run_update, start_case, task_queue
 from domain.rules import rule
@@ -162,18 +162,17 @@ async def start(
 @router.get("/cases", response_model=Page[CaseSummary])
 def list_cases(
     session: SessionDep,
+    page: PageDep,
     staff: CurrentStaff,
     status: CaseStatus | None = None,
     process: str | None = None,
     pupil_id: int | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     """The school's cases, newest first."""
     query = case_service.cases_query(
         school_id=staff.school_id, status=status, process=process, pupil_id=pupil_id
     )
-    return paginate(session, query, offset, limit)
+    return paginate(session, query, page.offset, page.limit)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.deps import CurrentStaff, SessionDep
-from api.paging import Page, paginate
+from api.paging import Page, PageDep, paginate
 from store import case_service
 from store.casework import Deadline, DeadlineStatus
 
@@ -18,14 +18,13 @@ router = APIRouter(prefix="/api/v1", tags=["deadlines"])
 @router.get("/deadlines", response_model=Page[Deadline])
 def list_deadlines(
     session: SessionDep,
+    page: PageDep,
     staff: CurrentStaff,
     case_id: str | None = None,
     status: DeadlineStatus | None = None,
     due_before: dt.date | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
     query = case_service.deadlines_query(
         school_id=staff.school_id, case_id=case_id, status=status, due_before=due_before
     )
-    return paginate(session, query, offset, limit)
+    return paginate(session, query, page.offset, page.limit)
