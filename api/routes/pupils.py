@@ -31,8 +31,13 @@ def list_pupils(
 ) -> Page[PupilPublic]:
     """Pupils by id; `need` matches a rank-1 or rank-2 need."""
     return register_service.list_pupils(
-        session, school_id=school_id, year_group=year_group, sen_provision=sen_provision, need=need,
-        offset=page.offset, limit=page.limit,
+        session,
+        school_id=school_id,
+        year_group=year_group,
+        sen_provision=sen_provision,
+        need=need,
+        offset=page.offset,
+        limit=page.limit,
     )
 
 
