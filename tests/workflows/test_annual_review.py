@@ -1,0 +1,526 @@
+"""The EHCP annual review in time-skipping Temporal: every path of issue 3, year after year.
+
+Each test asserts what people would see: the emails (outbox rows: template, recipients, subject; the
+chronology entry's `at` dates the send), the deadline rows with their rule ids and statuses, and the
+chronology. Facts are chosen relative to the test server's clock, which moves on from test to test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.annual_review import (
+    AdviceReceived,
+    AmendmentNotice,
+    AnnualReviewInput,
+    FinalPlan,
+    LADecision,
+    MeetingRecord,
+    ParentComments,
+    ParentViews,
+    ReportDraft,
+    RescheduleMeeting,
+    SetMeeting,
+    dispute_window,
+)
+from domain.dates import within_12_months, within_months
+from domain.schemas import Actor, ApprovalDecision, CaseRef, Recipient, Role
+from domain.timelines import AnnualReviewFacts, annual_review_timeline
+from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMessage
+from workflows.annual_review import AnnualReview
+
+DAY = dt.timedelta(days=1)
+EP = Recipient(kind="ep_service")
+HEALTH = Recipient(kind="health")
+SOCIAL_CARE = Recipient(kind="social_care")
+ADVISERS = [HEALTH, SOCIAL_CARE, EP]
+PARENT_EMAIL = "parent@example.org"
+LA_EMAIL = "la_sen@example.org"
+EVERYONE = {
+    PARENT_EMAIL,
+    "headteacher1@example.org",
+    LA_EMAIL,
+    "health@example.org",
+    "social_care@example.org",
+    "ep_service@example.org",
+}
+
+
+# --- reading what the case wrote ---------------------------------------------------------------------
+def rows(engine, case_id: str) -> dict[str, Deadline]:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        return {d.key: d for d in s.exec(select(Deadline).where(Deadline.case_id == case_id))}
+
+
+def chronology(engine, case_id: str, action: str | None = None) -> list[ChronologyEntry]:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        query = select(ChronologyEntry).where(ChronologyEntry.case_id == case_id)
+        found = s.exec(query.order_by(ChronologyEntry.at, ChronologyEntry.id)).all()
+        return [c for c in found if action is None or c.action == action]
+
+
+def outbox(engine, case_id: str, template: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        query = select(OutboxMessage).where(
+            OutboxMessage.case_id == case_id, OutboxMessage.template == template
+        )
+        return list(s.exec(query.order_by(OutboxMessage.id)))
+
+
+def recipients(messages: list[OutboxMessage]) -> set[str]:
+    return {address for m in messages for address in m.recipients}
+
+
+def case_row(engine, case_id: str) -> Case:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        return case
+
+
+def pending_approval(engine, case_id: str) -> Approval | None:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        query = select(Approval).where(Approval.case_id == case_id, Approval.status == "pending")
+        return s.exec(query).first()
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
+    """Poll (in real time) until check() is truthy: the workflow's own steps run after an Update returns."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "the case did not get there in time"
+        await asyncio.sleep(0.05)
+
+
+def at_dates(entries: list[ChronologyEntry]) -> list[dt.date]:
+    return [e.at.date() for e in entries]
+
+
+# --- driving a case ----------------------------------------------------------------------------------
+@dataclass
+class Review:
+    """One annual review case under test: the handle, its ids and the people acting on it."""
+
+    env: WorkflowEnvironment
+    engine: Any
+    case: CaseRef
+    handle: WorkflowHandle
+    sendco: Actor
+    head: Actor
+    teacher: Actor
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
+
+    async def today(self) -> dt.date:
+        return (await self.env.get_current_time()).date()
+
+    async def skip_to(self, day: dt.date, hour: int = 12) -> None:
+        """Advance the server clock to a time on a day (timers on the way fire)."""
+        now = await self.env.get_current_time()
+        target = dt.datetime.combine(day, dt.time(hour), dt.UTC)
+        if target > now:
+            await self.env.sleep(target - now)
+
+    async def update(self, name: str, payload: Any) -> Any:
+        return await self.handle.execute_update(name, payload)
+
+    async def refused(self, name: str, payload: Any) -> str:
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await self.handle.execute_update(name, payload)
+        return err.value.cause.type  # type: ignore[union-attr]
+
+    def step(self) -> str:
+        return case_row(self.engine, self.case_id).step
+
+    async def at_step(self, step: str) -> Case:
+        return await eventually(lambda: (c := case_row(self.engine, self.case_id)).step == step and c)
+
+    def rows(self) -> dict[str, Deadline]:
+        return rows(self.engine, self.case_id)
+
+    def chronology(self, action: str | None = None) -> list[ChronologyEntry]:
+        return chronology(self.engine, self.case_id, action)
+
+    def outbox(self, template: str) -> list[OutboxMessage]:
+        return outbox(self.engine, self.case_id, template)
+
+    async def set_meeting(self, day: dt.date, reason: str = "") -> None:
+        meeting = SetMeeting(
+            actor=self.sendco,
+            meeting_at=dt.datetime.combine(day, dt.time(10)),
+            location="Room 4",
+            breach_reason=reason,
+        )
+        await self.update("set_meeting", meeting)
+        await self.at_step("meeting-set")
+
+    async def record_advice(self, adviser: Recipient, on: dt.date | None = None) -> None:
+        on = on or await self.today()
+        advice = AdviceReceived(
+            actor=self.sendco, adviser=adviser, received_on=on, summary=f"{adviser.kind} advice"
+        )
+        await self.update("record_advice", advice)
+
+    async def gather_advice(self) -> None:
+        """The parents' views and every adviser's advice: the pack goes at once."""
+        today = await self.today()
+        await self.update(
+            "record_parent_views", ParentViews(actor=self.sendco, received_on=today, views="Happy")
+        )
+        for adviser in ADVISERS:
+            await self.record_advice(adviser)
+        await eventually(lambda: self.chronology("advice-pack-sent"))
+
+    async def hold_meeting(self, recommendation: str = "maintain", adulthood: str = "") -> None:
+        record = MeetingRecord(
+            actor=self.sendco,
+            attended=[Recipient(kind="parent"), Recipient(kind="headteacher"), Recipient(kind="la_sen")],
+            pupil_views="Likes maths",
+            parent_views="Settled",
+            outcomes_progress="Good progress on three of four outcomes",
+            recommendation=recommendation,  # type: ignore[arg-type]
+            proposed_changes="Update section F" if recommendation == "amend" else "",
+            preparing_for_adulthood=adulthood,
+        )
+        await self.update("record_meeting", record)
+        await self.at_step("report")
+
+    async def send_report(self) -> None:
+        """The SENDCo submits the report and the headteacher approves it: it goes out."""
+        await self.update("submit_report", ReportDraft(actor=self.sendco, report="Report text"))
+        approval = await eventually(lambda: pending_approval(self.engine, self.case_id))
+        await self.update(
+            "decide_approval", ApprovalDecision(key=approval.key, approve=True, actor=self.head)
+        )
+        await self.at_step("awaiting-la-decision")
+
+    async def decide(self, decision: str, notice: bool = False) -> None:
+        today = await self.today()
+        payload = LADecision(
+            actor=self.sendco,
+            decision=decision,  # type: ignore[arg-type]
+            decided_on=today,
+            amendment_notice_served=today if notice else None,
+        )
+        await self.update("record_la_decision", payload)
+
+    async def next_cycle(self, cycle: int) -> None:
+        await eventually(lambda: f"c{cycle}:set-meeting-date" in self.rows())
+
+    async def through_the_meeting(self, meeting: dt.date, recommendation: str = "maintain") -> None:
+        """Set the meeting, gather the advice, hold the meeting and send the approved report."""
+        await self.set_meeting(meeting)
+        await self.gather_advice()
+        await self.skip_to(meeting)
+        await self.hold_meeting(recommendation)
+        await self.send_report()
+
+    async def stop(self) -> None:
+        """End the case's latest run once it is idle: a run ended mid-task keeps the test clock locked."""
+        latest = self.env.client.get_workflow_handle(self.case.workflow_id)
+        deadline = time.monotonic() + 20
+        while not await idle(latest) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if (await latest.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await latest.terminate("test over")
+
+
+async def idle(handle: WorkflowHandle) -> bool:
+    """No workflow task and no activity of the run is scheduled without being finished."""
+    open_tasks: Counter[str] = Counter()
+    async for event in handle.fetch_history_events():
+        name = EventType.Name(event.event_type)
+        for kind in ("WORKFLOW_TASK", "ACTIVITY_TASK"):
+            if name == f"EVENT_TYPE_{kind}_SCHEDULED":
+                open_tasks[kind] += 1
+            elif name in {
+                f"EVENT_TYPE_{kind}_{end}" for end in ("COMPLETED", "FAILED", "TIMED_OUT", "CANCELED")
+            }:
+                open_tasks[kind] -= 1
+    return not any(open_tasks.values())
+
+
+@pytest.fixture
+async def review(time_env, task_queue, new_case, engine, smtp, sendco, headteacher, teacher):  # type: ignore[no-untyped-def]
+    """Start an annual review case: `await review(facts)`; every case started is stopped after the test."""
+    started: list[Review] = []
+    smtp.clear()
+
+    async def start(facts: AnnualReviewFacts, **extra: Any) -> Review:
+        case = new_case("annual_review")
+        inp = AnnualReviewInput(
+            case=case,
+            facts=facts,
+            started_by=Actor(staff_id=sendco[0].id, role=Role.sendco),
+            optional_invitees=[EP],
+            **extra,
+        )
+        handle = await time_env.client.start_workflow(
+            AnnualReview.run, inp, id=case.workflow_id, task_queue=task_queue
+        )
+        r = Review(
+            env=time_env,
+            engine=engine,
+            case=case,
+            handle=handle,
+            sendco=Actor(staff_id=sendco[0].id, role=Role.sendco),
+            head=Actor(staff_id=headteacher[0].id, role=Role.headteacher),
+            teacher=Actor(staff_id=teacher[0].id, role=Role.staff),
+        )
+        started.append(r)
+        await r.next_cycle(inp.cycle)
+        return r
+
+    yield start
+    for r in started:
+        await r.stop()
+
+
+def assert_rows_match_timeline(found: dict[str, Deadline], facts: AnnualReviewFacts, cycle: int = 1) -> None:
+    """The preview's dates are the workflow's: each timeline step is a row with the same rule and date."""
+    expected = {(e.step, e.rule_id, e.due) for e in annual_review_timeline(facts)}
+    steps = {e[0] for e in expected}
+    written = {
+        (d.step, d.rule_id, d.due) for k, d in found.items() if k.startswith(f"c{cycle}:") and d.step in steps
+    }
+    assert written == expected
+
+
+# --- the scenarios ---------------------------------------------------------------------------------
+async def test_on_time_year(review, time_env, smtp):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    facts = AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5)
+    r = await review(facts)
+    due = within_12_months(facts.cycle_start)
+    case = r.step()
+    assert case == "planning"
+    planning = case_row(r.engine, r.case_id)
+    assert "Set the date of the annual review meeting" in planning.next_action
+    found = r.rows()
+    assert (found["c1:review-due"].rule_id, found["c1:review-due"].due) == ("AR-DUE", due)
+    assert found["c1:set-meeting-date"].due == due - 8 * 7 * DAY
+
+    # 2. Meeting set six weeks ahead: invitations (.ics) to every invitee, advice requests to each adviser.
+    meeting = today + 42 * DAY
+    await r.set_meeting(meeting)
+    invitations = r.outbox("ar-invitation")
+    assert recipients(invitations) == EVERYONE and len(invitations) == 6
+    assert all(
+        m.subject.startswith(f"Invitation: annual review meeting on {meeting:%A} ") for m in invitations
+    )
+    [to_parent] = [m for m in smtp.messages if m["X-Send-Outbox-Key"].endswith("invite-1:parent")]
+    ics = [p for p in to_parent.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert len(ics) == 1 and "SEQUENCE:0" in str(ics[0].get_content())
+    requests = r.outbox("ar-advice-request")
+    assert recipients(requests) == {"health@example.org", "social_care@example.org", "ep_service@example.org"}
+    assert all(f"advice due {meeting - 14 * DAY:%A}" in m.subject for m in requests)
+    assert at_dates(r.chronology("invitations-sent")) == [today]
+    assert at_dates(r.chronology("advice-requested")) == [today]
+
+    # 3. All advice in: the pack goes to every invitee at once, nobody missing.
+    await r.gather_advice()
+    pack = r.outbox("ar-advice-pack")
+    assert recipients(pack) == EVERYONE and all("missing" not in m.subject for m in pack)
+    assert not r.outbox("ar-advice-missing")
+
+    # 4. Meeting held, 5. report approved and sent, 6. the LA decides on time: maintain.
+    await r.skip_to(meeting)
+    await r.hold_meeting("maintain")
+    await r.send_report()
+    assert recipients(r.outbox("ar-report")) == EVERYONE
+    assert at_dates(r.chronology("report-sent")) == [meeting]
+    await r.skip_to(meeting + 20 * DAY)
+    await r.decide("maintain")
+    await r.next_cycle(2)
+
+    found = r.rows()
+    statuses = {k: v.status for k, v in found.items() if k.startswith("c1:")}
+    assert statuses == {
+        "c1:review-due": "met",
+        "c1:set-meeting-date": "met",
+        "c1:request-advice": "met",
+        "c1:send-invitations": "met",
+        "c1:circulate-advice": "met",
+        "c1:advice:health": "met",
+        "c1:advice:social_care": "met",
+        "c1:advice:ep_service": "met",
+        "c1:send-report": "met",
+        "c1:la-decision": "met",
+        "c1:amend-proposal": "cancelled",
+    }
+    assert_rows_match_timeline(found, facts.model_copy(update={"meeting": meeting}))
+    decided = meeting + 20 * DAY
+    assert (found["c2:review-due"].rule_id, found["c2:review-due"].due) == (
+        "AR-DUE",
+        within_12_months(decided),
+    )
+    actions = [c.action for c in r.chronology()]
+    for action in (
+        "cycle-started",
+        "meeting-set",
+        "advice-recorded",
+        "meeting-held",
+        "report-submitted",
+        "approval-approved",
+        "la-decision-recorded",
+        "review-concluded",
+        "next-cycle",
+    ):
+        assert action in actions, action
+    assert not r.chronology("reminder-sent") and not r.chronology("deadline-escalated")
+    window = case_row(r.engine, r.case_id).facts["dispute_window"]
+    assert window["mediation_by"] == dispute_window(decided).mediation_by.isoformat()
+
+
+async def test_late_adviser_is_reminded_named_in_the_pack_and_escalated(review, time_env, smtp):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    r = await review(AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5))
+    meeting = today + 42 * DAY
+    circulate = meeting - 14 * DAY
+    await r.set_meeting(meeting)
+    await r.record_advice(HEALTH)
+    await r.record_advice(SOCIAL_CARE)
+
+    # The EP is reminded a week and a day before the advice is due; the pack goes on the day, naming the gap.
+    await r.skip_to(circulate)
+    reminders = [m for m in r.outbox("reminder") if m.recipients == ["ep_service@example.org"]]
+    assert len(reminders) == 2
+    assert at_dates(r.chronology("reminder-sent")) == [circulate - 7 * DAY, circulate - DAY]
+    pack = r.outbox("ar-advice-pack")
+    assert recipients(pack) == EVERYONE and all("(1 still missing)" in m.subject for m in pack)
+    [pack_to_parent] = [m for m in smtp.messages if m["X-Send-Outbox-Key"].endswith("advice-pack:parent")]
+    text = pack_to_parent.get_body(("plain",)).get_content()
+    assert "Still missing: the educational psychology service" in text and "health advice" in text
+    [sent] = r.chronology("advice-pack-sent")
+    assert sent.at.date() == circulate and "missing: ep_service" in sent.detail
+    missing = r.outbox("ar-advice-missing")
+    assert recipients(missing) == {"sendco1@example.org", "headteacher1@example.org"}
+    assert at_dates(r.chronology("advice-missing-notified")) == [circulate]
+    assert "advice-missing" in case_row(r.engine, r.case_id).flags
+    assert r.rows()["c1:circulate-advice"].status == "met"
+
+    # The day after, the EP's advice is overdue: the headteacher is told, the EP chased.
+    await r.skip_to(circulate + 2 * DAY)
+    found = r.rows()["c1:advice:ep_service"]
+    assert (found.rule_id, found.status, found.due) == ("AR-ADVICE-REQUEST", "escalated", circulate)
+    [escalation] = r.outbox("escalation")
+    assert (
+        escalation.recipients == ["headteacher1@example.org"]
+        and "Overdue: Written advice" in escalation.subject
+    )
+    assert recipients(r.outbox("overdue")) == {"ep_service@example.org"}
+    assert at_dates(r.chronology("deadline-escalated")) == [circulate + DAY]
+
+    # The advice arrives late: recorded as completed late and sent on to every invitee.
+    await r.record_advice(EP)
+    await eventually(lambda: r.chronology("late-advice-circulated"))
+    late = r.outbox("ar-advice-late")
+    assert recipients(late) == EVERYONE and all(m.subject.startswith("Late advice") for m in late)
+    found = await eventually(lambda: (d := r.rows()["c1:advice:ep_service"]).completed_at and d)
+    assert found.status == "escalated"
+    assert [c.action for c in r.chronology() if c.action == "deadline-completed-late"] == [
+        "deadline-completed-late"
+    ]
+
+
+async def test_la_decides_late_is_chased_and_the_parent_told(review, time_env):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=5)
+    r = await review(facts)
+    meeting = today + 42 * DAY
+    await r.through_the_meeting(meeting)
+    la_due = meeting + 28 * DAY
+    assert "the LA must decide by" in case_row(r.engine, r.case_id).next_action
+
+    await r.skip_to(la_due + 8 * DAY)  # a week late: breach, then a second escalation
+    found = r.rows()["c1:la-decision"]
+    assert (found.rule_id, found.due, found.status) == ("AR-LA-DECISION", la_due, "escalated")
+    chase = [m for m in r.outbox("reminder") if m.recipients == [LA_EMAIL]]
+    assert len(chase) == 1 and "The LA's decision" in chase[0].subject
+    assert at_dates(r.chronology("reminder-sent")) == [la_due - 7 * DAY]
+    escalations = r.outbox("escalation")
+    assert [m.recipients for m in escalations] == [["headteacher1@example.org"]] * 2
+    assert at_dates(r.chronology("deadline-escalated")) == [la_due + DAY, la_due + 8 * DAY]
+    assert len([m for m in r.outbox("overdue") if m.recipients == [LA_EMAIL]]) == 2
+    [late] = r.outbox("ar-la-late")
+    assert late.recipients == [PARENT_EMAIL] and late.subject.startswith("The local authority is late")
+    assert at_dates(r.chronology("la-late-notified")) == [la_due + DAY]
+    assert "la-late-AR-LA-DECISION" in case_row(r.engine, r.case_id).flags
+
+    await r.skip_to(la_due + 10 * DAY)
+    await r.decide("maintain")
+    await r.next_cycle(2)
+    found = r.rows()
+    assert found["c1:la-decision"].status == "escalated" and found["c1:la-decision"].completed_at is not None
+    assert found["c1:review-due"].status == "met"
+    assert found["c2:review-due"].due == within_12_months(la_due + 10 * DAY)
+    assert len(r.outbox("ar-la-late")) == 1  # told once; the chasing went on
+
+
+async def test_amend_path_with_the_15_day_window_and_the_final_plan(review, time_env):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=7)
+    r = await review(facts)
+    meeting = today + 42 * DAY
+    await r.through_the_meeting(meeting, "amend")
+    assert recipients(r.outbox("ar-report")) == EVERYONE
+    assert all("recommendation to amend" in m.subject for m in r.outbox("ar-report"))
+
+    decided = meeting + 20 * DAY
+    await r.skip_to(decided)
+    await r.decide("amend")
+    await r.at_step("amending")
+    assert "proposed amendments" in case_row(r.engine, r.case_id).next_action
+    assert await r.refused("record_final_plan", FinalPlan(actor=r.sendco, issued_on=decided)) == "Conflict"
+
+    served = decided + 5 * DAY
+    await r.skip_to(served)
+    await r.update("record_amendment_notice", AmendmentNotice(actor=r.sendco, served_on=served))
+    await eventually(lambda: "c1:final-amended-plan" in r.rows())
+    found = r.rows()
+    assert (found["c1:amend-comments"].rule_id, found["c1:amend-comments"].due) == (
+        "AR-AMEND-COMMENTS",
+        served + 14 * DAY,
+    )
+    assert (found["c1:final-amended-plan"].rule_id, found["c1:final-amended-plan"].due) == (
+        "AR-FINAL-AMENDED",
+        served + 56 * DAY,
+    )
+    await eventually(lambda: "parents' comments" in case_row(r.engine, r.case_id).next_action)
+
+    await r.skip_to(served + 10 * DAY)
+    comments = ParentComments(actor=r.sendco, received_on=served + 10 * DAY, summary="Agree")
+    await r.update("record_parent_comments", comments)
+    await r.skip_to(served + 40 * DAY)
+    await r.update("record_final_plan", FinalPlan(actor=r.sendco, issued_on=served + 40 * DAY))
+    await r.next_cycle(2)
+
+    found = r.rows()
+    for key in ("amend-proposal", "amend-comments", "final-amended-plan", "la-decision", "review-due"):
+        assert found[f"c1:{key}"].status == "met", key
+    assert_rows_match_timeline(
+        found, facts.model_copy(update={"meeting": meeting, "amendment_notice": served})
+    )
+    assert found["c2:review-due"].due == within_12_months(decided)
+    assert case_row(r.engine, r.case_id).facts["dispute_window"] is None
+    actions = [c.action for c in r.chronology()]
+    assert actions.index("amendment-notice-recorded") < actions.index("parent-comments-recorded")
+    assert actions.index("parent-comments-recorded") < actions.index("final-plan-recorded")
+    assert not r.outbox("ar-la-late") and not r.outbox("escalation")
