@@ -56,6 +56,7 @@ class AnnualReviewInput(BaseModel):
         default_factory=list, description="empty: every agency or staff invitee"
     )
     dispute: DisputeWindow | None = Field(default=None, description="the last decision's dispute window")
+    flags: list[str] = Field(default_factory=list, description="the last cycle's flags, as c<cycle>:<flag>")
 
     @model_validator(mode="after")
     def _invitees_complete(self) -> AnnualReviewInput:

@@ -128,7 +128,6 @@ class AnnualReview(ReviewCase):
             key = self.key(f"advice:{adviser.label}")
             if self.is_open(key):
                 self.deadlines[key].cancel()
-        await self.show("report")
 
     async def announce(self, version: int) -> None:
         """AR-INVITE and AR-ADVICE-REQUEST at once; the first time, every meeting date's deadline."""
@@ -313,7 +312,6 @@ class AnnualReview(ReviewCase):
         attempt = 0
         while True:
             attempt += 1
-            self.report = None
             await self.show("report")
             await workflow.wait_condition(lambda: self.report is not None)
             await self.show("report-approval")
@@ -326,6 +324,7 @@ class AnnualReview(ReviewCase):
             )
             if decision.approve:
                 break
+            self.report = None  # sent back: the SENDCo submits a new draft
         assert self.report is not None
         context = {
             **self.meeting_context(),
@@ -430,6 +429,7 @@ class AnnualReview(ReviewCase):
             optional_invitees=self.inp.optional_invitees,
             advisers=self.inp.advisers,
             dispute=self.dispute,
+            flags=[f"c{self.inp.cycle}:{flag}" for flag in self.flags if flag not in self.inp.flags],
         )
         await self.io.log(
             "next-cycle",
@@ -559,8 +559,10 @@ class AnnualReview(ReviewCase):
     @submit_report.validator
     def validate_submit_report(self, draft: ReportDraft) -> None:
         require_role(draft.actor.role, STAFF_WHO_ACT)
-        if self.step != "report" or self.report is not None:
-            raise ApplicationError("no report is being drafted now", type="Conflict")
+        if self.held is None:
+            raise ApplicationError("record the meeting before the report", type="Conflict")
+        if self.report is not None or self.report_sent:
+            raise ApplicationError("the report is already with the headteacher or sent", type="Conflict")
 
     @workflow.update
     async def record_la_decision(self, decision: LADecision) -> str:

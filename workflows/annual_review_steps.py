@@ -115,7 +115,7 @@ class ReviewCase(CaseWorkflow):
         """Fresh state for one cycle."""
         self.open_case(inp.case)
         self.inp, self.facts = inp, inp.facts
-        self.step, self.flags = "planning", []
+        self.step, self.flags = "planning", list(inp.flags)
         self.meeting, self.meeting_version, self.rescheduled, self.held = None, 0, None, None
         self.advice, self.parent_views, self.circulated = {}, None, False
         self.report, self.report_sent = None, False

@@ -524,3 +524,306 @@ async def test_amend_path_with_the_15_day_window_and_the_final_plan(review, time
     assert actions.index("amendment-notice-recorded") < actions.index("parent-comments-recorded")
     assert actions.index("parent-comments-recorded") < actions.index("final-plan-recorded")
     assert not r.outbox("ar-la-late") and not r.outbox("escalation")
+
+
+async def transfer_window(env: WorkflowEnvironment, month: int, day: int) -> tuple[dt.date, int]:
+    """A start day (moving the clock on if needed) and a transfer year whose PT date is 150-400 days ahead."""
+    today = (await env.get_current_time()).date()
+    year = today.year
+    while dt.date(year, month, day) - today < 150 * DAY:
+        year += 1
+    pt = dt.date(year, month, day)
+    if pt - today > 400 * DAY:
+        start = pt - 300 * DAY
+        await env.sleep(dt.datetime.combine(start, dt.time(9), dt.UTC) - await env.get_current_time())
+        return start, year
+    return today, year
+
+
+async def test_year_6_phase_transfer_against_15_february(review, time_env):  # type: ignore[no-untyped-def]
+    start, year = await transfer_window(time_env, 2, 15)
+    pt = dt.date(year, 2, 15)
+    latest = pt - 12 * 7 * DAY
+    facts = AnnualReviewFacts(
+        cycle_start=start - 30 * DAY, year_group=6, transfer="phase", transfer_year=year
+    )
+    r = await review(facts)
+    found = r.rows()
+    assert (found["c1:phase-transfer"].rule_id, found["c1:phase-transfer"].due) == ("PT-15FEB", pt)
+    assert (found["c1:latest-meeting"].rule_id, found["c1:latest-meeting"].due) == (
+        "PT-LATEST-MEETING",
+        latest,
+    )
+    assert found["c1:set-meeting-date"].due == latest - 8 * 7 * DAY
+    assert "(PT-LATEST-MEETING)" in case_row(r.engine, r.case_id).next_action
+
+    # The phase-transfer review is this year's review: a meeting after PT-LATEST-MEETING is refused.
+    too_late = SetMeeting(actor=r.sendco, meeting_at=dt.datetime.combine(latest + DAY, dt.time(10)))
+    assert await r.refused("set_meeting", too_late) == "Invalid"
+    await r.through_the_meeting(latest, "amend")
+    decided = latest + 20 * DAY
+    await r.skip_to(decided)
+    await r.decide("amend", notice=True)
+    await eventually(lambda: "c1:final-amended-plan" in r.rows())
+    await r.skip_to(decided + 7 * DAY)
+    await r.update("record_parent_comments", ParentComments(actor=r.sendco, received_on=decided + 7 * DAY))
+
+    # The LA misses AR-FINAL-AMENDED and then 15 February: both escalate; the late plan is a breach.
+    final_due = decided + 56 * DAY
+    issued = pt + 5 * DAY
+    await r.skip_to(issued)
+    await r.update("record_final_plan", FinalPlan(actor=r.sendco, issued_on=issued))
+    await r.next_cycle(2)
+
+    found = r.rows()
+    assert found["c1:latest-meeting"].status == "met"
+    for key in ("c1:phase-transfer", "c1:final-amended-plan"):
+        assert found[key].status == "escalated" and found[key].completed_at is not None, key
+    pt_escalations = [m for m in r.outbox("escalation") if "naming the next setting" in m.subject]
+    assert pt_escalations and set(pt_escalations[0].recipients) == {"headteacher1@example.org", LA_EMAIL}
+    escalated = [e for e in r.chronology("deadline-escalated") if "naming the next setting" in e.detail]
+    assert escalated[0].at.date() == pt + DAY
+    [breach] = r.chronology("final-plan-breach-notified")
+    assert breach.at.date() == issued and "PT-15FEB" in breach.detail
+    notices = r.outbox("ar-final-plan-breach")
+    assert recipients(notices) == {"headteacher1@example.org", LA_EMAIL}
+    assert all(m.subject.startswith("Phase transfer breach: final plan issued 5 days after") for m in notices)
+    [late] = r.outbox("ar-la-late")
+    assert late.recipients == [PARENT_EMAIL] and "final amended plan" in late.subject
+    assert at_dates(r.chronology("la-late-notified")) == [final_due + DAY]
+    assert "c1:final-plan-after-PT-15FEB" in case_row(r.engine, r.case_id).flags
+    assert_rows_match_timeline(
+        found, facts.model_copy(update={"meeting": latest, "amendment_notice": decided})
+    )
+    assert "c2:phase-transfer" not in found and case_row(r.engine, r.case_id).facts["transfer"] == "none"
+
+
+async def test_year_11_phase_transfer_against_31_march(review, time_env):  # type: ignore[no-untyped-def]
+    start, year = await transfer_window(time_env, 3, 31)
+    pt = dt.date(year, 3, 31)
+    latest = pt - 12 * 7 * DAY
+    facts = AnnualReviewFacts(
+        cycle_start=start - 30 * DAY, year_group=11, transfer="post16", transfer_year=year
+    )
+    r = await review(facts)
+    assert (r.rows()["c1:phase-transfer"].rule_id, r.rows()["c1:phase-transfer"].due) == ("PT-31MAR", pt)
+
+    meeting = latest - 7 * DAY
+    await r.set_meeting(meeting)
+    await r.gather_advice()
+    await r.skip_to(meeting)
+    # Year 11: the review must cover preparing for adulthood.
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await r.hold_meeting("amend")
+    assert refused.value.cause.type == "Invalid"  # type: ignore[union-attr]
+    assert "preparing for adulthood" in str(refused.value.cause)
+    await r.hold_meeting("amend", adulthood="College course and travel training")
+    await r.send_report()
+    report = r.outbox("ar-report")
+    [to_parent] = [m for m in report if m.recipients == [PARENT_EMAIL]]
+    assert recipients(report) == EVERYONE and "recommendation to amend" in to_parent.subject
+
+    decided = meeting + 21 * DAY
+    await r.skip_to(decided)
+    await r.decide("amend", notice=True)
+    await eventually(lambda: "c1:final-amended-plan" in r.rows())
+    issued = decided + 30 * DAY
+    await r.skip_to(issued)
+    await r.update("record_final_plan", FinalPlan(actor=r.sendco, issued_on=issued))
+    await r.next_cycle(2)
+
+    found = r.rows()
+    assert issued <= pt
+    for key in ("phase-transfer", "final-amended-plan", "la-decision", "latest-meeting", "review-due"):
+        assert found[f"c1:{key}"].status == "met", key
+    assert not r.outbox("ar-final-plan-breach") and not r.chronology("final-plan-breach-notified")
+    # The parents did not comment: when their window closed the SENDCo was told (nobody else).
+    assert [m.recipients for m in r.outbox("escalation")] == [["sendco1@example.org"]]
+    assert found["c1:amend-comments"].status == "escalated" and found["c1:amend-comments"].completed_at
+    assert at_dates(r.chronology("deadline-escalated")) == [decided + 15 * DAY]
+    assert_rows_match_timeline(
+        found, facts.model_copy(update={"meeting": meeting, "amendment_notice": decided})
+    )
+    held = r.chronology("meeting-held")[0]
+    assert "preparing for adulthood considered" in held.detail
+
+
+async def test_under_5_reviewed_on_a_6_month_cadence(review, time_env):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    facts = AnnualReviewFacts(cycle_start=today - 60 * DAY, year_group=-1, under5=True)
+    r = await review(facts)
+    due = within_months(facts.cycle_start, 6)
+    found = r.rows()
+    assert (found["c1:review-due"].rule_id, found["c1:review-due"].due) == ("AR-UNDER5", due)
+    assert found["c1:set-meeting-date"].due == due - 8 * 7 * DAY
+    assert "(AR-UNDER5)" in case_row(r.engine, r.case_id).next_action
+
+    meeting = today + 42 * DAY
+    await r.through_the_meeting(meeting)
+    decided = meeting + 10 * DAY
+    await r.skip_to(decided)
+    await r.decide("maintain")
+    await r.next_cycle(2)
+
+    found = r.rows()
+    assert found["c1:review-due"].status == "met"
+    assert (found["c2:review-due"].rule_id, found["c2:review-due"].due) == (
+        "AR-UNDER5",
+        within_months(decided, 6),
+    )
+    assert_rows_match_timeline(found, facts.model_copy(update={"meeting": meeting}))
+    assert case_row(r.engine, r.case_id).facts["under5"] is True
+
+
+async def test_rescheduled_meeting_replans_every_date_and_resends_invitations(review, time_env, smtp):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=5)
+    r = await review(facts)
+    first, moved = today + 42 * DAY, today + 56 * DAY
+    await r.set_meeting(first)
+    await r.record_advice(HEALTH)
+    await r.skip_to(today + 3 * DAY)
+
+    def moving(actor: Actor) -> RescheduleMeeting:
+        when = dt.datetime.combine(moved, dt.time(14))
+        return RescheduleMeeting(actor=actor, meeting_at=when, reason="The EP cannot come", location="Room 4")
+
+    assert await r.refused("reschedule_meeting", moving(r.teacher)) == "Forbidden"
+    await r.update("reschedule_meeting", moving(r.sendco))
+    await eventually(lambda: len(r.chronology("advice-requested")) == 2)
+    await eventually(lambda: len(r.chronology("due-date-changed")) == 5)
+    await eventually(lambda: r.rows()["c1:amend-proposal"].due == moved + 28 * DAY)  # the last one written
+
+    changed = [m for m in r.outbox("ar-invitation") if m.key.split(":")[-2] == "invite-2"]
+    assert recipients(changed) == EVERYONE
+    assert all(m.subject.startswith(f"Changed: annual review meeting now on {moved:%A}") for m in changed)
+    [to_parent] = [m for m in smtp.messages if m["X-Send-Outbox-Key"].endswith("invite-2:parent")]
+    [ics] = [p for p in to_parent.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert "SEQUENCE:1" in str(ics.get_content())
+    again = [m for m in r.outbox("ar-advice-request") if "advice-request-2" in m.key]
+    assert recipients(again) == {"social_care@example.org", "ep_service@example.org"}  # health has answered
+    assert at_dates(r.chronology("invitations-sent")) == [today, today + 3 * DAY]
+
+    moves = r.chronology("due-date-changed")
+    assert len(moves) == 5 and all(m.actor == f"staff:{r.sendco.staff_id}" for m in moves)
+    assert all("The EP cannot come" in m.detail for m in moves)
+    found = r.rows()
+    assert_rows_match_timeline(found, facts.model_copy(update={"meeting": moved}))
+    assert found["c1:advice:ep_service"].due == moved - 14 * DAY
+    assert found["c1:advice:health"].status == "met"
+
+    # Nothing happens on the old dates: the pack waits for the new one.
+    await r.skip_to(first - 13 * DAY)
+    assert not r.outbox("ar-advice-pack") and not r.chronology("deadline-escalated")
+    await r.record_advice(SOCIAL_CARE)
+    await r.record_advice(EP)
+    await eventually(lambda: r.chronology("advice-pack-sent"))
+    assert all(f"on {moved:%A}" in m.subject for m in r.outbox("ar-advice-pack"))
+
+    await r.skip_to(first)
+    with pytest.raises(WorkflowUpdateFailedError) as early:
+        await r.hold_meeting()
+    assert early.value.cause.type == "Conflict"  # type: ignore[union-attr]
+    await r.skip_to(moved, hour=15)
+    await r.hold_meeting()
+    assert await r.refused("reschedule_meeting", moving(r.sendco)) == "Conflict"
+
+
+async def test_two_consecutive_years_continue_as_new_from_the_la_decision(review, time_env):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=4)
+    r = await review(facts)
+    meeting1 = today + 42 * DAY
+    await r.through_the_meeting(meeting1)
+    decided1 = meeting1 + 10 * DAY
+    await r.skip_to(decided1)
+    await r.decide("maintain")
+    await r.next_cycle(2)
+
+    due2 = within_12_months(decided1)
+    found = r.rows()
+    assert (found["c2:review-due"].rule_id, found["c2:review-due"].due) == ("AR-DUE", due2)
+    first_run = time_env.client.get_workflow_handle(
+        r.case.workflow_id, run_id=r.handle.first_execution_run_id
+    )
+    assert (await first_run.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+    facts2 = AnnualReviewFacts(**{**facts.model_dump(), "cycle_start": decided1, "year_group": 5})
+    assert case_row(r.engine, r.case_id).facts["cycle"] == 2
+
+    await r.skip_to(due2 - 70 * DAY)
+    meeting2 = due2 - 28 * DAY
+    await r.through_the_meeting(meeting2)
+    decided2 = meeting2 + 7 * DAY
+    await r.skip_to(decided2)
+    await r.decide("maintain")
+    await r.next_cycle(3)
+
+    found = r.rows()
+    assert found["c3:review-due"].due == within_12_months(decided2)
+    assert_rows_match_timeline(found, facts.model_copy(update={"meeting": meeting1}), cycle=1)
+    facts2 = facts2.model_copy(update={"year_group": case_row(r.engine, r.case_id).facts["year_group"] - 1})
+    assert_rows_match_timeline(found, facts2.model_copy(update={"meeting": meeting2}), cycle=2)
+    started = r.chronology("cycle-started")
+    assert [c.at.date() for c in started] == [today, decided1, decided2]
+    assert "review due by" in started[1].detail and started[1].actor == "engine"
+    invitations = r.outbox("ar-invitation")
+    assert len(invitations) == 12 and {m.key.split(":")[1] for m in invitations} == {"c1", "c2"}
+    assert all(d.status in ("met", "cancelled") for k, d in found.items() if k.startswith(("c1:", "c2:")))
+
+
+async def test_rejected_actions(review, time_env):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    facts = AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5)
+    r = await review(facts)
+    due = within_12_months(facts.cycle_start)
+
+    def meeting(day: dt.date, actor: Actor | None = None, reason: str = "") -> SetMeeting:
+        when = dt.datetime.combine(day, dt.time(10))
+        return SetMeeting(actor=actor or r.sendco, meeting_at=when, breach_reason=reason)
+
+    assert await r.refused("set_meeting", meeting(due + DAY)) == "Invalid"  # after AR-DUE
+    assert await r.refused("set_meeting", meeting(today + 10 * DAY)) == "Invalid"  # under 2 weeks' notice
+    assert await r.refused("set_meeting", meeting(today + 30 * DAY, r.teacher)) == "Forbidden"
+    decision = LADecision(actor=r.sendco, decision="maintain", decided_on=today)
+    assert await r.refused("record_la_decision", decision) == "Conflict"  # nothing to decide on yet
+    assert not r.chronology("meeting-set")
+
+    # Accepted with a reason: flagged as a breach and the headteacher told.
+    short = today + 10 * DAY
+    await r.update("set_meeting", meeting(short, reason="Parent available only then"))
+    await r.at_step("meeting-set")
+    assert await r.refused("set_meeting", meeting(today + 30 * DAY)) == "Conflict"
+    await eventually(lambda: r.chronology("meeting-breach-notified"))
+    assert "meeting-breach" in case_row(r.engine, r.case_id).flags
+    [notice] = r.outbox("ar-meeting-breach")
+    assert notice.recipients == ["headteacher1@example.org"] and notice.subject.startswith("Breach accepted")
+    [accepted] = r.chronology("meeting-set")
+    assert "less than 2 weeks' notice" in accepted.detail and "Parent available only then" in accepted.detail
+    pack = await eventually(lambda: r.outbox("ar-advice-pack"))  # the circulation date has passed: at once
+    assert all("(3 still missing)" in m.subject for m in pack)
+
+    # The report: only the headteacher approves; a rejection needs a comment and sends it back.
+    await r.skip_to(short)
+    await r.hold_meeting("amend")
+    await r.update("submit_report", ReportDraft(actor=r.sendco, report="Draft"))
+    assert await r.refused("submit_report", ReportDraft(actor=r.sendco, report="Again")) == "Conflict"
+    approval = await eventually(lambda: pending_approval(r.engine, r.case_id))
+    by_sendco = ApprovalDecision(key=approval.key, approve=True, actor=r.sendco)
+    assert await r.refused("decide_approval", by_sendco) == "Forbidden"
+    by_teacher = ApprovalDecision(key=approval.key, approve=True, actor=r.teacher)
+    assert await r.refused("decide_approval", by_teacher) == "Forbidden"
+    bare = ApprovalDecision(key=approval.key, approve=False, actor=r.head)
+    assert await r.refused("decide_approval", bare) == "Invalid"
+    back = ApprovalDecision(key=approval.key, approve=False, comment="Add the EP's view", actor=r.head)
+    await r.update("decide_approval", back)
+    await r.at_step("report")
+    assert not r.outbox("ar-report")
+    await r.send_report()
+    assert recipients(r.outbox("ar-report")) == EVERYONE
+
+    # The LA's decision, recorded twice.
+    await r.decide("amend")
+    assert await r.refused("record_la_decision", decision) == "Conflict"
+    future = AmendmentNotice(actor=r.sendco, served_on=(await r.today()) + 3 * DAY)
+    assert await r.refused("record_amendment_notice", future) == "Invalid"
+    assert len(r.chronology("la-decision-recorded")) == 1
