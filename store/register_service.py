@@ -1,8 +1,12 @@
 """Data access for the register: keyword-only create/list/get/update per entity, and delete_pupil.
 
+Schools, staff, pupils and parents are scoped: each function takes the caller's `school_id` and sees
+only that school's records (`_of_school` is the rule); another school's record is NotFound, exactly as
+an unknown id. Agencies are shared across a local authority and are not scoped.
+
 Every function commits its own change and returns the XPublic model. Refusals are RegisterError
-subclasses (NotFound, InvalidInput, HasOpenCases); a duplicate unique value (a staff email) raises
-sqlalchemy's IntegrityError after rolling back.
+subclasses (NotFound, InvalidInput, HasOpenCases, OtherSchool); a duplicate unique value (a staff
+email) raises sqlalchemy's IntegrityError after rolling back.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from fastapi import HTTPException, status
 from pydantic import ValidationError
-from sqlalchemy import JSON, String, Table, cast, delete, func
+from sqlalchemy import JSON, ColumnElement, String, Table, cast, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -96,6 +101,15 @@ class HasOpenCases(RegisterError):
     """The pupil still has open cases, so the record cannot be deleted."""
 
 
+class OtherSchool(HTTPException, RegisterError):
+    """A record for a school other than the caller's; FastAPI's own handler answers 403 (first in the MRO)."""
+
+    def __init__(self, what: str) -> None:
+        reason = f"you can only add {what} to your own school"
+        HTTPException.__init__(self, status.HTTP_403_FORBIDDEN, [{"field": "school_id", "reason": reason}])
+        self.reason, self.field = reason, "school_id"
+
+
 # --- Shared helpers ---------------------------------------------------------
 def _columns(data: SQLModel, table: type[SQLModel]) -> dict[str, Any]:
     """The data's values for the table's columns; JSON columns get JSON-ready values (dates as text)."""
@@ -120,8 +134,23 @@ def _save(session: Session, row: R) -> R:
     return row
 
 
-def _get(session: Session, table: type[R], row_id: int) -> R:
-    row = session.get(table, row_id)
+def _of_school(table: type[SQLModel], school_id: int) -> ColumnElement[bool]:
+    """The condition that a row of the table is the school's: the one place the register is scoped."""
+    if table is School:
+        return col(School.id) == school_id
+    if table is Parent:  # a parent or carer of at least one of the school's pupils
+        return col(Parent.id).in_(
+            select(PupilParent.parent_id).join(Pupil).where(_of_school(Pupil, school_id))
+        )
+    return table.__table__.c.school_id == school_id  # type: ignore[attr-defined, no-any-return]
+
+
+def _get(session: Session, table: type[R], row_id: int, school_id: int | None) -> R:
+    """The row; NotFound, just as for an unknown id, if it is not the school's (None: a shared record)."""
+    statement = select(table).where(table.__table__.c.id == row_id)  # type: ignore[attr-defined]
+    if school_id is not None:
+        statement = statement.where(_of_school(table, school_id))
+    row = session.exec(statement).first()
     if row is None:
         raise NotFound(f"no {table.__tablename__} with id {row_id}", field="id")
     return row
@@ -138,21 +167,35 @@ def _merge(row: SQLModel, base: type[SQLModel], changes: SQLModel) -> dict[str, 
     return {name: value for name, value in _columns(merged, type(row)).items() if name in given}
 
 
-def _update(session: Session, table: type[R], row_id: int, base: type[SQLModel], changes: SQLModel) -> R:
-    row = _get(session, table, row_id)
+def _update(
+    session: Session,
+    table: type[R],
+    row_id: int,
+    school_id: int | None,
+    base: type[SQLModel],
+    changes: SQLModel,
+) -> R:
+    row = _get(session, table, row_id, school_id)
     row.sqlmodel_update(_merge(row, base, changes))
     return _save(session, row)
 
 
-def _require_school(session: Session, school_id: int) -> None:
+def _require_own_school(session: Session, given: int, school_id: int, what: str) -> None:
+    """OtherSchool unless the record is for the caller's school; InvalidInput if that school is unknown."""
+    if given != school_id:
+        raise OtherSchool(what)
     if session.get(School, school_id) is None:
         raise InvalidInput.at("school_id", f"no school with id {school_id}")
 
 
-def _require_pupils(session: Session, pupil_ids: Sequence[int]) -> list[int]:
-    """The distinct pupil ids, in the order given; InvalidInput naming every unknown one."""
+def _require_pupils(session: Session, pupil_ids: Sequence[int], school_id: int) -> list[int]:
+    """The distinct pupil ids, in order; InvalidInput naming any not of the school, as for an unknown id."""
+    if not pupil_ids:
+        raise InvalidInput.at("pupil_ids", "link at least one pupil")
     wanted = list(dict.fromkeys(pupil_ids))
-    known = set(session.exec(select(Pupil.id).where(col(Pupil.id).in_(wanted))).all())
+    known = set(
+        session.exec(select(Pupil.id).where(col(Pupil.id).in_(wanted), _of_school(Pupil, school_id))).all()
+    )
     missing = [pid for pid in wanted if pid not in known]
     if missing:
         raise InvalidInput.at("pupil_ids", *(f"no pupil with id {pid}" for pid in missing))
@@ -165,76 +208,75 @@ def create_school(session: Session, *, data: SchoolCreate) -> SchoolPublic:
     return SchoolPublic.model_validate(_save(session, School(**_columns(data, School))))
 
 
-def list_schools(session: Session, *, offset: int = 0, limit: int = DEFAULT_LIMIT) -> Page[SchoolPublic]:
-    """Schools by id."""
-    return paginate(session, select(School), offset, limit, to=SchoolPublic.model_validate)
+def list_schools(
+    session: Session, *, school_id: int, offset: int = 0, limit: int = DEFAULT_LIMIT
+) -> Page[SchoolPublic]:
+    """The caller's school, as a page."""
+    statement = select(School).where(_of_school(School, school_id))
+    return paginate(session, statement, offset, limit, to=SchoolPublic.model_validate)
 
 
-def get_school(session: Session, *, school_id: int) -> SchoolPublic:
-    """One school (NotFound if unknown)."""
-    return SchoolPublic.model_validate(_get(session, School, school_id))
+def get_school(session: Session, *, target_id: int, school_id: int) -> SchoolPublic:
+    """The school `target_id` if it is the caller's school `school_id` (NotFound otherwise)."""
+    return SchoolPublic.model_validate(_get(session, School, target_id, school_id))
 
 
-def update_school(session: Session, *, school_id: int, changes: SchoolUpdate) -> SchoolPublic:
-    """Change some of a school's fields."""
-    return SchoolPublic.model_validate(_update(session, School, school_id, SchoolBase, changes))
+def update_school(session: Session, *, target_id: int, school_id: int, changes: SchoolUpdate) -> SchoolPublic:
+    """Change some of the caller's school's fields (NotFound for any other school)."""
+    return SchoolPublic.model_validate(_update(session, School, target_id, school_id, SchoolBase, changes))
 
 
 # --- Staff ------------------------------------------------------------------
-def create_staff(session: Session, *, data: StaffCreate) -> StaffPublic:
-    """Add a staff member (InvalidInput for an unknown school; IntegrityError for a used email)."""
-    _require_school(session, data.school_id)
+def create_staff(session: Session, *, data: StaffCreate, school_id: int) -> StaffPublic:
+    """Add a staff member to the caller's school (OtherSchool for another; IntegrityError if email used)."""
+    _require_own_school(session, data.school_id, school_id, "staff")
     return StaffPublic.model_validate(_save(session, Staff(**_columns(data, Staff))))
 
 
 def list_staff(
     session: Session,
     *,
-    school_id: int | None = None,
+    school_id: int,
     role: Role | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[StaffPublic]:
-    """Staff by id, optionally of one school or one role."""
-    statement = select(Staff)
-    if school_id is not None:
-        statement = statement.where(Staff.school_id == school_id)
+    """The school's staff by id, optionally of one role."""
+    statement = select(Staff).where(_of_school(Staff, school_id))
     if role is not None:
         statement = statement.where(Staff.role == role)
     return paginate(session, statement, offset, limit, to=StaffPublic.model_validate)
 
 
-def get_staff(session: Session, *, staff_id: int) -> StaffPublic:
-    """One staff member (NotFound if unknown)."""
-    return StaffPublic.model_validate(_get(session, Staff, staff_id))
+def get_staff(session: Session, *, staff_id: int, school_id: int) -> StaffPublic:
+    """One of the school's staff (NotFound if unknown or at another school)."""
+    return StaffPublic.model_validate(_get(session, Staff, staff_id, school_id))
 
 
-def update_staff(session: Session, *, staff_id: int, changes: StaffUpdate) -> StaffPublic:
-    """Change a staff member's name, email or role."""
-    return StaffPublic.model_validate(_update(session, Staff, staff_id, StaffBase, changes))
+def update_staff(session: Session, *, staff_id: int, school_id: int, changes: StaffUpdate) -> StaffPublic:
+    """Change the name, email or role of one of the school's staff."""
+    return StaffPublic.model_validate(_update(session, Staff, staff_id, school_id, StaffBase, changes))
 
 
 # --- Pupils -----------------------------------------------------------------
-def create_pupil(session: Session, *, data: PupilCreate) -> PupilPublic:
-    """Add a pupil (the census rules were checked by PupilCreate)."""
-    _require_school(session, data.school_id)
+def create_pupil(session: Session, *, data: PupilCreate, school_id: int) -> PupilPublic:
+    """Add a pupil to the caller's school (OtherSchool for another; PupilCreate checked the census rules)."""
+    _require_own_school(session, data.school_id, school_id, "pupils")
     return PupilPublic.model_validate(_save(session, Pupil(**_columns(data, Pupil))))
 
 
 def list_pupils(
     session: Session,
     *,
-    school_id: int | None = None,
+    school_id: int,
     year_group: int | None = None,
     sen_provision: SenProvision | None = None,
     need: NeedType | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[PupilPublic]:
-    """Pupils by id, filtered by school, year group, provision, or a need of either rank."""
-    statement = select(Pupil)
-    if school_id is not None:
-        statement = statement.where(Pupil.school_id == school_id)
+    """The school's pupils by id, filtered by year group, provision, or a need of either rank."""
+    statement = select(Pupil).where(_of_school(Pupil, school_id))
     if year_group is not None:
         statement = statement.where(Pupil.year_group == year_group)
     if sen_provision is not None:
@@ -246,19 +288,19 @@ def list_pupils(
     return paginate(session, statement, offset, limit, to=PupilPublic.model_validate)
 
 
-def get_pupil(session: Session, *, pupil_id: int) -> PupilPublic:
-    """One pupil (NotFound if unknown)."""
-    return PupilPublic.model_validate(_get(session, Pupil, pupil_id))
+def get_pupil(session: Session, *, pupil_id: int, school_id: int) -> PupilPublic:
+    """One of the school's pupils (NotFound if unknown or at another school)."""
+    return PupilPublic.model_validate(_get(session, Pupil, pupil_id, school_id))
 
 
-def update_pupil(session: Session, *, pupil_id: int, changes: PupilUpdate) -> PupilPublic:
+def update_pupil(session: Session, *, pupil_id: int, school_id: int, changes: PupilUpdate) -> PupilPublic:
     """Change some of a pupil's fields; the merged record must meet the census rules (InvalidInput)."""
-    return PupilPublic.model_validate(_update(session, Pupil, pupil_id, PupilBase, changes))
+    return PupilPublic.model_validate(_update(session, Pupil, pupil_id, school_id, PupilBase, changes))
 
 
-def delete_pupil(session: Session, *, pupil_id: int) -> None:
+def delete_pupil(session: Session, *, pupil_id: int, school_id: int) -> None:
     """Delete a pupil with its parent links and closed cases' records; HasOpenCases while a case is open."""
-    _get(session, Pupil, pupil_id)
+    _get(session, Pupil, pupil_id, school_id)
     is_open = (Case.pupil_id == pupil_id) & (Case.status == CaseStatus.open)
     open_cases = session.exec(select(func.count()).select_from(Case).where(is_open)).one()
     if open_cases:
@@ -282,11 +324,16 @@ def _delete_tree(session: Session, table: Table, ids: Sequence[Any]) -> None:
 
 
 # --- Parents and carers -----------------------------------------------------
-def _parents_public(session: Session, parents: Sequence[Parent]) -> list[ParentPublic]:
-    """Parents with their linked pupil ids, in one query for the lot."""
+def _school_links(school_id: int) -> ColumnElement[bool]:
+    """The condition that a parent link is to one of the school's pupils."""
+    return col(PupilParent.pupil_id).in_(select(Pupil.id).where(_of_school(Pupil, school_id)))
+
+
+def _parents_public(session: Session, parents: Sequence[Parent], school_id: int) -> list[ParentPublic]:
+    """Parents with their linked pupil ids at the school (no other school's), in one query for the lot."""
     links = session.exec(
         select(PupilParent)
-        .where(col(PupilParent.parent_id).in_([p.id for p in parents]))
+        .where(col(PupilParent.parent_id).in_([p.id for p in parents]), _school_links(school_id))
         .order_by(col(PupilParent.pupil_id))
     ).all()
     pupils_of: dict[int, list[int]] = defaultdict(list)
@@ -295,51 +342,55 @@ def _parents_public(session: Session, parents: Sequence[Parent]) -> list[ParentP
     return [ParentPublic.model_validate(p, update={"pupil_ids": pupils_of[p.id or 0]}) for p in parents]
 
 
-def _link(session: Session, parent_id: int, pupil_ids: Sequence[int]) -> None:
-    """Replace the parent's pupil links (not committed)."""
-    session.exec(delete(PupilParent).where(col(PupilParent.parent_id) == parent_id))
+def _link(session: Session, parent_id: int, pupil_ids: Sequence[int], school_id: int) -> None:
+    """Replace the parent's links to the school's pupils, keeping any other school's (not committed)."""
+    session.exec(delete(PupilParent).where(col(PupilParent.parent_id) == parent_id, _school_links(school_id)))
     session.add_all(PupilParent(pupil_id=pid, parent_id=parent_id) for pid in pupil_ids)
 
 
-def create_parent(session: Session, *, data: ParentCreate) -> ParentPublic:
-    """Add a parent or carer linked to the given pupils (InvalidInput naming any unknown pupil id)."""
-    pupil_ids = _require_pupils(session, data.pupil_ids)
+def create_parent(session: Session, *, data: ParentCreate, school_id: int) -> ParentPublic:
+    """Add a parent or carer linked to the school's pupils (InvalidInput naming any other id as unknown)."""
+    pupil_ids = _require_pupils(session, data.pupil_ids, school_id)
     parent = Parent(**_columns(data, Parent))
     session.add(parent)
     session.flush()
-    _link(session, parent.id or 0, pupil_ids)
-    (public,) = _parents_public(session, [_save(session, parent)])
+    _link(session, parent.id or 0, pupil_ids, school_id)
+    (public,) = _parents_public(session, [_save(session, parent)], school_id)
     return public
 
 
 def list_parents(
-    session: Session, *, pupil_id: int | None = None, offset: int = 0, limit: int = DEFAULT_LIMIT
+    session: Session,
+    *,
+    school_id: int,
+    pupil_id: int | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
 ) -> Page[ParentPublic]:
-    """Parents and carers by id, optionally only those of one pupil."""
-    statement = select(Parent)
+    """Parents and carers of the school's pupils by id, optionally only those of one pupil."""
+    statement = select(Parent).where(_of_school(Parent, school_id))
     if pupil_id is not None:
         linked = select(PupilParent.parent_id).where(PupilParent.pupil_id == pupil_id)
         statement = statement.where(col(Parent.id).in_(linked))
     page = paginate(session, statement, offset, limit)
-    return Page[ParentPublic](
-        items=_parents_public(session, page.items), total=page.total, offset=page.offset, limit=page.limit
-    )
+    items = _parents_public(session, page.items, school_id)
+    return Page[ParentPublic](items=items, total=page.total, offset=page.offset, limit=page.limit)
 
 
-def get_parent(session: Session, *, parent_id: int) -> ParentPublic:
-    """One parent or carer with their pupil ids (NotFound if unknown)."""
-    (public,) = _parents_public(session, [_get(session, Parent, parent_id)])
+def get_parent(session: Session, *, parent_id: int, school_id: int) -> ParentPublic:
+    """One parent or carer of the school's pupils, with those pupils' ids (NotFound otherwise)."""
+    (public,) = _parents_public(session, [_get(session, Parent, parent_id, school_id)], school_id)
     return public
 
 
-def update_parent(session: Session, *, parent_id: int, changes: ParentUpdate) -> ParentPublic:
-    """Change a parent's details; pupil_ids, when given, replaces their links."""
-    parent = _get(session, Parent, parent_id)
+def update_parent(session: Session, *, parent_id: int, school_id: int, changes: ParentUpdate) -> ParentPublic:
+    """Change a parent's details; pupil_ids, when given, replaces their links to the school's pupils."""
+    parent = _get(session, Parent, parent_id, school_id)
     values = _merge(parent, ParentBase, changes)
     if changes.pupil_ids is not None:
-        _link(session, parent_id, _require_pupils(session, changes.pupil_ids))
+        _link(session, parent_id, _require_pupils(session, changes.pupil_ids, school_id), school_id)
     parent.sqlmodel_update(values)
-    (public,) = _parents_public(session, [_save(session, parent)])
+    (public,) = _parents_public(session, [_save(session, parent)], school_id)
     return public
 
 
@@ -368,9 +419,9 @@ def list_agencies(
 
 def get_agency(session: Session, *, agency_id: int) -> AgencyPublic:
     """One agency (NotFound if unknown)."""
-    return AgencyPublic.model_validate(_get(session, Agency, agency_id))
+    return AgencyPublic.model_validate(_get(session, Agency, agency_id, None))
 
 
 def update_agency(session: Session, *, agency_id: int, changes: AgencyUpdate) -> AgencyPublic:
     """Change some of an agency's fields."""
-    return AgencyPublic.model_validate(_update(session, Agency, agency_id, AgencyBase, changes))
+    return AgencyPublic.model_validate(_update(session, Agency, agency_id, None, AgencyBase, changes))

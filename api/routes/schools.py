@@ -1,10 +1,10 @@
-"""Schools: create, list, read."""
+"""Schools: create, list and read (you see your own school only)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from api.deps import SessionDep, current_staff, require_role
+from api.deps import CurrentStaff, SessionDep, current_staff, require_role
 from api.paging import Page, PageDep
 from store import register_service
 from store.register import REGISTER_EDITORS, SchoolCreate, SchoolPublic
@@ -20,12 +20,14 @@ def create_school(session: SessionDep, data: SchoolCreate) -> SchoolPublic:
 
 
 @router.get("")
-def list_schools(session: SessionDep, page: PageDep) -> Page[SchoolPublic]:
-    """Schools by id."""
-    return register_service.list_schools(session, offset=page.offset, limit=page.limit)
+def list_schools(session: SessionDep, staff: CurrentStaff, page: PageDep) -> Page[SchoolPublic]:
+    """Your school, as a one-item page."""
+    return register_service.list_schools(
+        session, school_id=staff.school_id, offset=page.offset, limit=page.limit
+    )
 
 
 @router.get("/{school_id}")
-def read_school(session: SessionDep, school_id: int) -> SchoolPublic:
-    """One school."""
-    return register_service.get_school(session, school_id=school_id)
+def read_school(session: SessionDep, staff: CurrentStaff, school_id: int) -> SchoolPublic:
+    """Your school (404 for any other)."""
+    return register_service.get_school(session, target_id=school_id, school_id=staff.school_id)

@@ -1,16 +1,24 @@
-"""The register over HTTP against the real app: auth, roles, 201/200/404, 422 and 409 reasons, paging."""
+"""The register over HTTP against the real app: auth, roles, own school only, 4xx reasons, paging."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.security import issue_token
+from domain.schemas import Role
 from store.casework import Case, CaseStatus
+from store.register import School, Staff
+from tests.conftest import client_for
 
 PUPIL = {"legal_name": "Sam Pupil", "date_of_birth": "2016-03-01", "year_group": 4}
 LISTS = ["/api/v1/schools", "/api/v1/staff", "/api/v1/pupils", "/api/v1/parents", "/api/v1/agencies"]
@@ -25,9 +33,45 @@ def created(response: httpx.Response) -> dict[str, Any]:
     return response.json()
 
 
+@dataclass
+class Desk:
+    """A fresh school with a signed-in SENDCo, headteacher and teacher, each an HTTP client."""
+
+    id: int
+    staff_ids: list[int]  # sendco, headteacher, teacher
+    sendco: httpx.Client
+    head: httpx.Client
+    teacher: httpx.Client
+
+
+def desk(api_url: str, engine: Engine, name: str) -> Iterator[Desk]:
+    """Add the school and its three staff to the register, and sign each of them in."""
+    roles = [Role.sendco, Role.headteacher, Role.staff]
+    with Session(engine, expire_on_commit=False) as s:
+        school = School(name=name, local_authority="Kent")
+        s.add(school)
+        s.commit()
+        staff = [
+            Staff(school_id=school.id, name=f"{name} {r}", email=f"{uuid.uuid4().hex}@example.org", role=r)
+            for r in roles
+        ]
+        s.add_all(staff)
+        s.commit()
+        tokens = [issue_token(s, member.id) for member in staff]
+    with ExitStack() as stack:
+        sendco, head, teacher = (stack.enter_context(client_for(api_url, token)) for token in tokens)
+        yield Desk(school.id, [member.id for member in staff], sendco, head, teacher)
+
+
 @pytest.fixture
-def school_id(as_sendco: httpx.Client) -> int:
-    return created(post(as_sendco, "schools", name="Oak Primary", local_authority="Kent"))["id"]
+def oak(api_url: str, engine: Engine) -> Iterator[Desk]:
+    yield from desk(api_url, engine, "Oak Primary")
+
+
+@pytest.fixture
+def elm(api_url: str, engine: Engine) -> Iterator[Desk]:
+    """A second school of the trust: its staff must see and change nothing of Oak's."""
+    yield from desk(api_url, engine, "Elm Academy")
 
 
 def add_pupil(client: httpx.Client, school_id: int, **fields: Any) -> dict[str, Any]:
@@ -57,10 +101,9 @@ def test_every_endpoint_needs_a_token(api_url: str, path: str) -> None:
     assert httpx.get(f"{api_url}{path}", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
-def test_staff_role_reads_but_cannot_write(
-    as_teacher: httpx.Client, as_sendco: httpx.Client, school_id: int
-) -> None:
-    pupil = add_pupil(as_sendco, school_id)
+def test_staff_role_reads_but_cannot_write(oak: Desk) -> None:
+    as_teacher, as_sendco = oak.teacher, oak.sendco
+    pupil = add_pupil(as_sendco, oak.id)
     for path in LISTS:
         assert as_teacher.get(path).status_code == 200
         assert as_teacher.post(path, json={}).status_code == 403
@@ -70,9 +113,8 @@ def test_staff_role_reads_but_cannot_write(
     assert as_teacher.get(f"/api/v1/pupils/{pupil['id']}").json()["year_group"] == 4
 
 
-def test_create_and_read_each_resource(
-    as_sendco: httpx.Client, as_head: httpx.Client, school_id: int
-) -> None:
+def test_create_and_read_each_resource(oak: Desk) -> None:
+    as_sendco, as_head, school_id = oak.sendco, oak.head, oak.id
     email = f"{uuid.uuid4().hex[:8]}@example.org"
     staff = created(post(as_head, "staff", name="T", email=email, role="staff", school_id=school_id))
     pupil = add_pupil(as_head, school_id, sen_provision="K", needs=["SLCN"])
@@ -104,27 +146,28 @@ def test_create_and_read_each_resource(
     ],
 )
 def test_bad_pupil_is_refused_with_field_and_reason(
-    as_sendco: httpx.Client, school_id: int, fields: dict[str, Any], field: str, reason: str
+    oak: Desk, fields: dict[str, Any], field: str, reason: str
 ) -> None:
-    response = as_sendco.post("/api/v1/pupils", json={**PUPIL, "school_id": school_id, **fields})
+    response = oak.sendco.post("/api/v1/pupils", json={**PUPIL, "school_id": oak.id, **fields})
     refused(response, 422, field, reason)
-    assert total(as_sendco, "/api/v1/pupils", school_id=school_id) == 0
+    assert total(oak.sendco, "/api/v1/pupils") == 0
 
 
-def test_missing_field_and_unknown_school(as_sendco: httpx.Client, school_id: int) -> None:
-    body = {k: v for k, v in PUPIL.items() if k != "date_of_birth"} | {"school_id": school_id}
-    refused(as_sendco.post("/api/v1/pupils", json=body), 422, "date_of_birth", "Field required")
-    refused(post(as_sendco, "pupils", **PUPIL, school_id=999999), 422, "school_id", "no school with id")
-    assert total(as_sendco, "/api/v1/pupils", school_id=school_id) == 0
+def test_missing_field_and_a_school_not_your_own(oak: Desk) -> None:
+    body = {k: v for k, v in PUPIL.items() if k != "date_of_birth"} | {"school_id": oak.id}
+    refused(oak.sendco.post("/api/v1/pupils", json=body), 422, "date_of_birth", "Field required")
+    refused(post(oak.sendco, "pupils", **PUPIL, school_id=999999), 403, "school_id", "your own school")
+    assert total(oak.sendco, "/api/v1/pupils") == 0
 
 
-def test_bad_email_duplicate_email_and_unknown_pupil(as_sendco: httpx.Client, school_id: int) -> None:
+def test_bad_email_duplicate_email_and_unknown_pupil(oak: Desk) -> None:
+    as_sendco, school_id = oak.sendco, oak.id
     staff = {"name": "T", "role": "staff", "school_id": school_id}
     refused(as_sendco.post("/api/v1/staff", json={**staff, "email": "nobody"}), 422, "email", "email address")
     email = f"{uuid.uuid4().hex[:8]}@example.org"
     created(as_sendco.post("/api/v1/staff", json={**staff, "email": email}))
     refused(post(as_sendco, "staff", **staff, email=email), 409, "email", "already has this email")
-    assert total(as_sendco, "/api/v1/staff", school_id=school_id) == 1
+    assert total(as_sendco, "/api/v1/staff") == len(oak.staff_ids) + 1
 
     pupil = add_pupil(as_sendco, school_id)
     parents = total(as_sendco, "/api/v1/parents")
@@ -134,7 +177,8 @@ def test_bad_email_duplicate_email_and_unknown_pupil(as_sendco: httpx.Client, sc
     assert total(as_sendco, "/api/v1/parents") == parents
 
 
-def test_pupil_paging_and_filters(as_sendco: httpx.Client, school_id: int) -> None:
+def test_pupil_paging_and_filters(oak: Desk) -> None:
+    as_sendco, school_id = oak.sendco, oak.id
     ids = [
         add_pupil(as_sendco, school_id)["id"],
         add_pupil(as_sendco, school_id, year_group=5, sen_provision="K", needs=["SEMH", "MLD"])["id"],
@@ -144,11 +188,11 @@ def test_pupil_paging_and_filters(as_sendco: httpx.Client, school_id: int) -> No
     ]
 
     def listed(**params: Any) -> list[int]:
-        response = as_sendco.get("/api/v1/pupils", params={"school_id": school_id, **params})
+        response = as_sendco.get("/api/v1/pupils", params=params)
         assert response.status_code == 200, response.text
         return [p["id"] for p in response.json()["items"]]
 
-    first = as_sendco.get("/api/v1/pupils", params={"school_id": school_id, "limit": 2}).json()
+    first = as_sendco.get("/api/v1/pupils", params={"limit": 2}).json()
     assert (first["total"], first["offset"], first["limit"]) == (5, 0, 2)
     assert listed(limit=2) + listed(limit=2, offset=2) + listed(limit=2, offset=4) == ids
     assert listed(year_group=5) == ids[1:3]
@@ -160,11 +204,12 @@ def test_pupil_paging_and_filters(as_sendco: httpx.Client, school_id: int) -> No
     refused(as_sendco.get("/api/v1/pupils", params={"need": "XYZ"}), 422, "need", "Input should be")
 
 
-def test_other_filters(as_sendco: httpx.Client, school_id: int) -> None:
+def test_other_filters(oak: Desk) -> None:
+    as_sendco, school_id = oak.sendco, oak.id
     for role in ["sendco", "staff", "staff"]:
         email = f"{uuid.uuid4().hex[:8]}@example.org"
         created(post(as_sendco, "staff", name="S", email=email, role=role, school_id=school_id))
-    assert total(as_sendco, "/api/v1/staff", school_id=school_id, role="staff") == 2
+    assert total(as_sendco, "/api/v1/staff", role="staff") == 2 + 1  # and the desk's teacher
     la = f"LA {uuid.uuid4().hex[:6]}"
     for kind in ["la_sen", "health", "health"]:
         created(post(as_sendco, "agencies", kind=kind, name="A", email="a@example.org", local_authority=la))
@@ -177,8 +222,9 @@ def test_other_filters(as_sendco: httpx.Client, school_id: int) -> None:
     assert total(as_sendco, "/api/v1/parents", pupil_id=b) == 2
 
 
-def test_patch_pupil_keeps_the_census_rules(as_sendco: httpx.Client, school_id: int) -> None:
-    pupil = add_pupil(as_sendco, school_id, sen_provision="K", needs=["SPLD"])
+def test_patch_pupil_keeps_the_census_rules(oak: Desk) -> None:
+    as_sendco = oak.sendco
+    pupil = add_pupil(as_sendco, oak.id, sen_provision="K", needs=["SPLD"])
     url = f"/api/v1/pupils/{pupil['id']}"
     refused(as_sendco.patch(url, json={"sen_provision": "N"}), 422, "needs", "provision N carries no need")
     refused(as_sendco.patch(url, json={"sen_provision": "S"}), 422, "sen_provision", "obsolete")
@@ -192,15 +238,14 @@ def test_patch_pupil_keeps_the_census_rules(as_sendco: httpx.Client, school_id: 
     assert as_sendco.patch("/api/v1/pupils/999999", json={"year_group": 5}).status_code == 404
 
 
-def test_delete_pupil_refused_while_a_case_is_open(
-    as_sendco: httpx.Client, session: Session, school_id: int, sendco: tuple[Any, str]
-) -> None:
+def test_delete_pupil_refused_while_a_case_is_open(oak: Desk, session: Session) -> None:
+    as_sendco, school_id = oak.sendco, oak.id
     pupil = add_pupil(as_sendco, school_id, sen_provision="K", needs=["SEMH"])
     now = dt.datetime.now(dt.UTC)
     case_id = str(uuid.uuid4())
     case = Case(
         id=case_id, process="ep_referral", workflow_id=f"ep_referral-{case_id}", pupil_id=pupil["id"],
-        school_id=school_id, started_by=sendco[0].id, started_at=now, updated_at=now,
+        school_id=school_id, started_by=oak.staff_ids[0], started_at=now, updated_at=now,
     )
     session.add(case)
     session.commit()
@@ -215,3 +260,87 @@ def test_delete_pupil_refused_while_a_case_is_open(
     assert deleted.status_code == 204 and deleted.content == b""
     assert as_sendco.get(url).status_code == 404
     assert as_sendco.delete(url).status_code == 404
+
+
+# --- Each school sees and changes only its own register ---------------------
+def not_found(response: httpx.Response, detail: str) -> None:
+    """A 404 saying only that there is no such record: what an id no school has gets."""
+    assert response.status_code == 404, response.text
+    assert response.json() == {"detail": detail}
+
+
+def test_another_schools_pupil_is_not_found(oak: Desk, elm: Desk) -> None:
+    pupil = add_pupil(oak.sendco, oak.id, sen_provision="K", needs=["SPLD"])
+    url = f"/api/v1/pupils/{pupil['id']}"
+    unknown = f"no pupil with id {pupil['id']}"
+    not_found(elm.head.get(url), unknown)
+    not_found(elm.head.patch(url, json={"year_group": 5}), unknown)
+    not_found(elm.head.delete(url), unknown)
+    not_found(elm.head.get("/api/v1/pupils/999999"), "no pupil with id 999999")  # the same answer
+    assert oak.sendco.get(url).json() == pupil  # unchanged and not deleted
+
+
+def test_pupil_and_staff_lists_hold_your_own_school_only(oak: Desk, elm: Desk) -> None:
+    oaks = [add_pupil(oak.sendco, oak.id)["id"], add_pupil(oak.sendco, oak.id)["id"]]
+    elms = [add_pupil(elm.head, elm.id)["id"]]
+    for desk_, pupils in [(oak, oaks), (elm, elms)]:
+        listed = desk_.head.get("/api/v1/pupils").json()
+        assert ([p["id"] for p in listed["items"]], listed["total"]) == (pupils, len(pupils))
+        listed = desk_.teacher.get("/api/v1/staff").json()
+        assert ([s["id"] for s in listed["items"]], listed["total"]) == (desk_.staff_ids, 3)
+    # Another school's id is not a filter the lists offer: asking for it still lists only your own.
+    assert elm.head.get("/api/v1/pupils", params={"school_id": oak.id}).json()["total"] == len(elms)
+    assert elm.head.get("/api/v1/staff", params={"school_id": oak.id}).json()["total"] == 3
+    spec = elm.head.get("/openapi.json").json()["paths"]
+    for path in ["/api/v1/pupils", "/api/v1/staff"]:
+        assert "school_id" not in [p["name"] for p in spec[path]["get"]["parameters"]]
+
+
+def test_pupils_and_staff_are_added_to_your_own_school_only(oak: Desk, elm: Desk) -> None:
+    refused(post(elm.head, "pupils", **PUPIL, school_id=oak.id), 403, "school_id", "your own school")
+    email = f"{uuid.uuid4().hex[:8]}@example.org"
+    staff = {"name": "T", "email": email, "role": "staff"}
+    refused(post(elm.head, "staff", **staff, school_id=oak.id), 403, "school_id", "your own school")
+    assert total(oak.head, "/api/v1/pupils") == 0
+    assert total(oak.head, "/api/v1/staff") == 3
+    created(post(elm.head, "staff", **staff, school_id=elm.id))  # the same email, at their own school
+    assert total(elm.head, "/api/v1/staff") == 4
+
+
+def test_another_schools_staff_are_not_found(oak: Desk, elm: Desk) -> None:
+    for staff_id in oak.staff_ids:
+        not_found(elm.head.get(f"/api/v1/staff/{staff_id}"), f"no staff with id {staff_id}")
+    assert elm.head.get(f"/api/v1/staff/{elm.staff_ids[0]}").status_code == 200
+
+
+def test_parents_are_seen_through_your_own_schools_pupils(oak: Desk, elm: Desk) -> None:
+    oak_pupil, elm_pupil = add_pupil(oak.sendco, oak.id)["id"], add_pupil(elm.head, elm.id)["id"]
+    parent = created(post(oak.sendco, "parents", name="P", email="p@example.org", pupil_ids=[oak_pupil]))
+    not_found(elm.head.get(f"/api/v1/parents/{parent['id']}"), f"no parent with id {parent['id']}")
+    assert total(elm.head, "/api/v1/parents") == 0
+    assert total(elm.head, "/api/v1/parents", pupil_id=oak_pupil) == 0
+    assert oak.teacher.get(f"/api/v1/parents/{parent['id']}").json() == parent
+    # Linking Oak's pupil from Elm is refused exactly as an id no school has.
+    body = {"name": "Q", "email": "q@example.org", "pupil_ids": [elm_pupil, oak_pupil, 999999]}
+    response = post(elm.head, "parents", **body)
+    assert response.status_code == 422 and response.json()["detail"] == [
+        {"field": "pupil_ids", "reason": f"no pupil with id {oak_pupil}"},
+        {"field": "pupil_ids", "reason": "no pupil with id 999999"},
+    ]
+    assert total(elm.head, "/api/v1/parents") == 0
+    assert total(oak.head, "/api/v1/parents", pupil_id=oak_pupil) == 1
+
+
+def test_a_school_sees_itself_only(oak: Desk, elm: Desk) -> None:
+    not_found(elm.head.get(f"/api/v1/schools/{oak.id}"), f"no school with id {oak.id}")
+    listed = elm.teacher.get("/api/v1/schools").json()
+    assert ([s["id"] for s in listed["items"]], listed["total"]) == ([elm.id], 1)
+    assert elm.teacher.get(f"/api/v1/schools/{elm.id}").json()["name"] == "Elm Academy"
+
+
+def test_agencies_are_shared_by_every_school(oak: Desk, elm: Desk) -> None:
+    la = f"LA {uuid.uuid4().hex[:6]}"
+    body = {"kind": "la_sen", "name": "A", "email": "a@example.org", "local_authority": la}
+    agency = created(post(oak.sendco, "agencies", **body))
+    assert elm.teacher.get(f"/api/v1/agencies/{agency['id']}").json() == agency
+    assert total(elm.teacher, "/api/v1/agencies", local_authority=la) == 1
