@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +44,12 @@ from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMess
 from workflows.annual_review import AnnualReview
 
 DAY = dt.timedelta(days=1)
+HISTORIES = Path(__file__).parent / "histories"
+RECORDED = {  # the scenarios whose first run test_annual_review_replay.py replays
+    "test_on_time_year": "on_time",
+    "test_rescheduled_meeting_replans_every_date_and_resends_invitations": "rescheduled",
+    "test_year_6_phase_transfer_against_15_february": "phase_transfer_late_la",
+}
 EP = Recipient(kind="ep_service")
 HEALTH = Recipient(kind="health")
 SOCIAL_CARE = Recipient(kind="social_care")
@@ -258,8 +266,11 @@ async def idle(handle: WorkflowHandle) -> bool:
 
 
 @pytest.fixture
-async def review(time_env, task_queue, new_case, engine, smtp, sendco, headteacher, teacher):  # type: ignore[no-untyped-def]
-    """Start an annual review case: `await review(facts)`; every case started is stopped after the test."""
+async def review(request, time_env, task_queue, new_case, engine, smtp, sendco, headteacher, teacher):  # type: ignore[no-untyped-def]
+    """Start an annual review case: `await review(facts)`; every case started is stopped after the test.
+
+    With SEND_RECORD_HISTORIES=1 the first run of each case is saved for the replay test.
+    """
     started: list[Review] = []
     smtp.clear()
 
@@ -291,6 +302,11 @@ async def review(time_env, task_queue, new_case, engine, smtp, sendco, headteach
     yield start
     for r in started:
         await r.stop()
+        name = RECORDED.get(request.node.name)
+        if name and os.environ.get("SEND_RECORD_HISTORIES") == "1":
+            run = r.handle.first_execution_run_id
+            first = time_env.client.get_workflow_handle(r.case.workflow_id, run_id=run)
+            (HISTORIES / f"annual_review_{name}.json").write_text((await first.fetch_history()).to_json())
 
 
 def assert_rows_match_timeline(found: dict[str, Deadline], facts: AnnualReviewFacts, cycle: int = 1) -> None:
