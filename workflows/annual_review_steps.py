@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.annual_review import (
@@ -34,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         transfer_latest_meeting,
     )
     from workflows.case import CaseWorkflow
-    from workflows.deadlines import Deadline, Policy
+    from workflows.deadlines import HEADTEACHER, REMIND_AT, SENDCO, Deadline, Policy
 
 PARENT = Recipient(kind="parent")
 LATE = ("missed", "escalated")
@@ -403,6 +404,276 @@ class ReviewCase(CaseWorkflow):
             "final_plan_issued": iso(self.final_plan.issued_on) if self.final_plan else None,
             "dispute_window": self.dispute.model_dump(mode="json") if self.dispute else None,
         }
+
+    # --- the details of the steps (workflows/annual_review.py runs the process) ---------------------
+    async def replan(self) -> None:
+        """The meeting moved: every pending date follows it (who and why in the chronology)."""
+        change = self.rescheduled
+        assert change is not None
+        for step in ("circulate-advice", "send-report", "la-decision"):
+            key = self.key(step)
+            if self.is_open(key):
+                self.deadlines[key].move(self.due(step), change.actor, change.reason)
+            elif step == "circulate-advice":
+                await self.done_now(step, "Circulate the advice to every invitee", SENDCO)
+        for adviser in self.inp.advisers:
+            key = self.key(f"advice:{adviser.label}")
+            if self.is_open(key):
+                self.deadlines[key].move(self.due("circulate-advice"), change.actor, change.reason)
+
+    async def tell_head_of_breach(self) -> None:
+        assert self.meeting is not None
+        self.flag("meeting-breach")
+        context = {
+            **self.meeting_context(),
+            "problems": list(self.breaches),
+            "reason": self.meeting.breach_reason,
+            **rule_context("AR-INVITE"),
+        }
+        await self.email(
+            f"meeting-breach-{self.meeting_version}",
+            "ar-meeting-breach",
+            [HEADTEACHER],
+            context,
+            "meeting-breach-notified",
+            f"Meeting date accepted with a reason although {'; '.join(self.breaches)}",
+        )
+
+    async def send_invitations(self, version: int) -> None:
+        """AR-INVITE: every invitee, with the meeting as an .ics invitation."""
+        context = {
+            **self.meeting_context(),
+            **rule_context("AR-INVITE"),
+            "rescheduled": version > 1,
+            "reason": self.rescheduled.reason if self.rescheduled and version > 1 else "",
+            "invitees": [r.kind for r in self.everyone],
+        }
+        await self.email(
+            f"invite-{version}",
+            "ar-invitation",
+            self.everyone,
+            context,
+            "invitations-sent",
+            f"AR-INVITE: meeting on {day(self.meeting_day)} at {context['meeting_time']}"
+            + (f" (rescheduled, invitation {version})" if version > 1 else ""),
+            invite=self.invite(version),
+        )
+        await self.done_now("send-invitations", "Send the meeting invitations", SENDCO)
+
+    async def request_advice(self, version: int) -> None:
+        """AR-ADVICE-REQUEST: each adviser still to answer is asked, with the date the advice is due."""
+        waiting = [a for a in self.inp.advisers if a.label not in self.advice]
+        advice_due = self.due("circulate-advice")
+        if waiting:
+            context = {
+                **self.meeting_context(),
+                **rule_context("AR-ADVICE-REQUEST"),
+                "advice_due": advice_due.isoformat(),
+                "circulate_citation": rule_context("AR-ADVICE-CIRCULATE")["citation"],
+                "rescheduled": version > 1,
+            }
+            await self.email(
+                f"advice-request-{version}",
+                "ar-advice-request",
+                waiting,
+                context,
+                "advice-requested",
+                f"AR-ADVICE-REQUEST: written advice due by {day(advice_due)}",
+            )
+        await self.done_now("request-advice", "Ask every adviser for written advice", SENDCO)
+
+    def track_adviser(self, adviser: Recipient) -> None:
+        title = f"Written advice from {ADVISER_WORDS.get(adviser.kind, adviser.kind)} for the annual review"
+        watch = self.deadline(
+            self.key(f"advice:{adviser.label}"),
+            "receive-advice",
+            title,
+            "AR-ADVICE-REQUEST",
+            self.due("circulate-advice"),
+            adviser,
+        )
+        self.watch(watch, lambda: adviser.label in self.advice)
+
+    def circulate_at(self) -> datetime:
+        return datetime.combine(self.due("circulate-advice"), REMIND_AT, UTC)
+
+    def advice_complete(self) -> bool:
+        return all(a.label in self.advice for a in self.inp.advisers)
+
+    async def circulate(self) -> None:
+        """AR-ADVICE-CIRCULATE: the advice gathered goes to every invitee; any gap is named."""
+        missing = [a for a in self.inp.advisers if a.label not in self.advice]
+        context = {
+            **self.meeting_context(),
+            **rule_context("AR-ADVICE-CIRCULATE"),
+            "advice": [
+                {"adviser": a.adviser.kind, "received_on": a.received_on.isoformat(), "summary": a.summary}
+                for a in self.advice.values()
+            ],
+            "missing": [a.kind for a in missing],
+            "parent_views": self.parent_views.views if self.parent_views else "",
+            "circulate_by": self.due("circulate-advice").isoformat(),
+        }
+        gap = f"; missing: {labels(missing)}" if missing else ""
+        await self.email(
+            "advice-pack",
+            "ar-advice-pack",
+            self.everyone,
+            context,
+            "advice-pack-sent",
+            f"AR-ADVICE-CIRCULATE: advice from {len(self.advice)} of {len(self.inp.advisers)} advisers{gap}",
+        )
+        self.circulated = True
+        if missing:
+            self.flag("advice-missing")
+            await self.email(
+                "advice-missing",
+                "ar-advice-missing",
+                [SENDCO, HEADTEACHER],
+                context,
+                "advice-missing-notified",
+                f"Advice still missing at circulation from {labels(missing)}",
+            )
+        await self.show()
+
+    async def forward_late_advice(self) -> None:
+        """Advice that came after the pack goes to every invitee as it arrives."""
+        while self.late_advice:
+            advice = self.advice[self.late_advice.pop(0)]
+            context = {
+                **self.meeting_context(),
+                "adviser": advice.adviser.kind,
+                "received_on": advice.received_on.isoformat(),
+                "summary": advice.summary,
+            }
+            await self.email(
+                f"advice-late:{advice.adviser.label}",
+                "ar-advice-late",
+                self.everyone,
+                context,
+                "late-advice-circulated",
+                f"Advice from {advice.adviser.label}, received {day(advice.received_on)}, after the pack",
+            )
+
+    async def check_phase_transfer(self) -> None:
+        """In a transfer year, a final plan after the PT date is a breach: the head and the LA are told."""
+        transfer = self.entry("phase-transfer")
+        assert self.final_plan is not None
+        issued = self.final_plan.issued_on
+        if transfer is None or issued <= transfer.due:
+            return
+        self.flag(f"final-plan-after-{transfer.rule_id}")
+        days_late = (issued - transfer.due).days
+        context = {
+            "issued_on": issued.isoformat(),
+            "due": transfer.due.isoformat(),
+            "days_late": days_late,
+            **rule_context(transfer.rule_id),
+        }
+        await self.email(
+            "final-plan-breach",
+            "ar-final-plan-breach",
+            [HEADTEACHER, self.la],
+            context,
+            "final-plan-breach-notified",
+            f"{transfer.rule_id} breached: the final plan was issued {day(issued)}, {days_late} days after "
+            f"{day(transfer.due)}",
+        )
+        await self.show()
+
+    def accept_meeting(self, meeting: SetMeeting) -> None:
+        self.breaches = meeting_problems(self.facts, meeting.meeting_at.date(), self.today)
+        self.meeting = meeting
+        self.facts = self.facts.model_copy(update={"meeting": meeting.meeting_at.date()})
+        self.meeting_version += 1
+
+    def accept_notice(self, notice: AmendmentNotice) -> None:
+        self.notice = notice
+        self.facts = self.facts.model_copy(update={"amendment_notice": notice.served_on})
+
+    def check_meeting(self, meeting: SetMeeting) -> None:
+        """A past date is refused; a late or short-notice one needs a breach reason."""
+        when = meeting.meeting_at.date()
+        if when < self.today:
+            raise ApplicationError(f"{day(when)} is in the past", type="Invalid")
+        problems = meeting_problems(self.facts, when, self.today)
+        if problems and not meeting.breach_reason.strip():
+            raise ApplicationError(
+                "; ".join(problems) + ". Choose another date, or record a breach_reason to accept it",
+                type="Invalid",
+            )
+
+    def meeting_note(self, meeting: SetMeeting) -> str:
+        note = f"{day(meeting.meeting_at.date())} at {meeting.meeting_at:%H:%M}"
+        if self.breaches:
+            note += f"; accepted although {'; '.join(self.breaches)}. Reason: {meeting.breach_reason}"
+        return note
+
+    def require_meeting_ahead(self) -> None:
+        if self.meeting is None:
+            raise ApplicationError("set the meeting date first", type="Conflict")
+        if self.held is not None:
+            raise ApplicationError("the meeting has already been held", type="Conflict")
+
+    def require_notice(self) -> AmendmentNotice:
+        if self.notice is None:
+            raise ApplicationError("the LA has not served proposed amendments", type="Conflict")
+        return self.notice
+
+    def not_future(self, when: date) -> None:
+        if when > self.today:
+            raise ApplicationError(f"{when} is in the future", type="Invalid")
+
+    def something_to_do(self, version: int) -> bool:
+        return (
+            self.held is not None
+            or self.meeting_version != version
+            or bool(self.late_advice)
+            or (not self.circulated and self.advice_complete())
+        )
+
+    def decided(self, what: str) -> bool:
+        return self.decision is not None and self.decision.decision == what
+
+    def is_decided(self) -> bool:
+        return self.decision is not None
+
+    def is_held(self) -> bool:
+        return self.held is not None
+
+    def is_sent(self) -> bool:
+        return self.report_sent
+
+    def is_circulated(self) -> bool:
+        return self.circulated
+
+    def has_final(self) -> bool:
+        return self.final_plan is not None
+
+    async def send_the_report(self) -> None:
+        """AR-REPORT: the approved report goes to the LA and everyone invited."""
+        assert self.held is not None
+        assert self.report is not None
+        context = {
+            **self.meeting_context(),
+            **rule_context("AR-REPORT"),
+            "recommendation": self.held.recommendation,
+            "report": self.report.report,
+            "disagreements": self.report.disagreements,
+            "proposed_changes": self.held.proposed_changes,
+            "preparing_for_adulthood": self.held.preparing_for_adulthood,
+            "la_decision_due": self.due("la-decision").isoformat(),
+            "la_citation": rule_context("AR-LA-DECISION")["citation"],
+        }
+        await self.email(
+            "report",
+            "ar-report",
+            self.everyone,
+            context,
+            "report-sent",
+            f"AR-REPORT: review report (recommendation to {self.held.recommendation}) sent",
+        )
+        self.report_sent = True
 
 
 def _iso(value: date | datetime | None) -> str | None:

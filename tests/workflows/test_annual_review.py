@@ -320,7 +320,7 @@ def assert_rows_match_timeline(found: dict[str, Deadline], facts: AnnualReviewFa
 
 
 # --- the scenarios ---------------------------------------------------------------------------------
-async def test_on_time_year(review, time_env, smtp):  # type: ignore[no-untyped-def]
+async def test_on_time_year(review, time_env, smtp, as_sendco):  # type: ignore[no-untyped-def]
     today = (await time_env.get_current_time()).date()
     facts = AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5)
     r = await review(facts)
@@ -332,6 +332,13 @@ async def test_on_time_year(review, time_env, smtp):  # type: ignore[no-untyped-
     found = r.rows()
     assert (found["c1:review-due"].rule_id, found["c1:review-due"].due) == ("AR-DUE", due)
     assert found["c1:set-meeting-date"].due == due - 8 * 7 * DAY
+    view = as_sendco.get(f"/api/v1/cases/{r.case_id}").json()  # what the SENDCo sees
+    assert view["step"] == "planning" and view["next_action"].startswith("Set the date of the annual review")
+    assert (view["next_deadline"]["step"], view["next_deadline"]["rule_id"]) == (
+        "set-meeting-date",
+        "AR-ADVICE-REQUEST",
+    )
+    assert "set-meeting" in view["actions"] and "record-la-decision" in view["actions"]
 
     # 2. Meeting set six weeks ahead: invitations (.ics) to every invitee, advice requests to each adviser.
     meeting = today + 42 * DAY
@@ -843,3 +850,42 @@ async def test_rejected_actions(review, time_env):  # type: ignore[no-untyped-de
     future = AmendmentNotice(actor=r.sendco, served_on=(await r.today()) + 3 * DAY)
     assert await r.refused("record_amendment_notice", future) == "Invalid"
     assert len(r.chronology("la-decision-recorded")) == 1
+
+
+async def test_cease_ends_the_case_with_the_dispute_window_shown(review, time_env):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    r = await review(AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=10))
+    meeting = today + 42 * DAY
+    await r.set_meeting(meeting)
+    await r.update(
+        "record_advice", AdviceReceived(actor=r.sendco, adviser=HEALTH, received_on=today, summary="x")
+    )
+    waiting = await eventually(
+        lambda: "social_care, ep_service" in (c := case_row(r.engine, r.case_id)).next_action and c
+    )
+    assert "still waiting for: social_care, ep_service" in waiting.next_action
+    await r.update(
+        "record_advice", AdviceReceived(actor=r.sendco, adviser=SOCIAL_CARE, received_on=today, summary="x")
+    )
+    await r.update(
+        "record_advice", AdviceReceived(actor=r.sendco, adviser=EP, received_on=today, summary="x")
+    )
+    await eventually(lambda: r.chronology("advice-pack-sent"))
+    await r.skip_to(meeting)
+    await r.hold_meeting("cease", adulthood="Moving to an apprenticeship")
+    await r.send_report()
+    decided = meeting + 14 * DAY
+    await r.skip_to(decided)
+    await r.decide("cease")
+    assert await r.handle.result() == "ceased"
+
+    case = case_row(r.engine, r.case_id)
+    assert case.status == "closed" and case.step == "closed"
+    window = dispute_window(decided)
+    assert case.facts["dispute_window"]["mediation_by"] == window.mediation_by.isoformat()
+    assert case.facts["dispute_window"]["appeal_by"] == window.appeal_by.isoformat()
+    assert f"mediation by {window.mediation_by:%d %b %Y}" in case.next_action
+    found = r.rows()
+    assert not any(k.startswith("c2:") for k in found)
+    assert found["c1:amend-proposal"].status == "cancelled" and found["c1:la-decision"].status == "met"
+    assert at_dates(r.chronology("case-closed")) == [decided]
