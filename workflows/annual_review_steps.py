@@ -70,20 +70,26 @@ def latest_meeting_rule(facts: AnnualReviewFacts) -> str:
     return "AR-UNDER5" if facts.under5 else "AR-DUE"
 
 
-def meeting_problems(facts: AnnualReviewFacts, meeting: date, today: date) -> list[str]:
-    """Why a meeting date breaks the rules: after the latest meeting date, or under 2 weeks' notice."""
+def meeting_problems(facts: AnnualReviewFacts, meeting: date, today: date) -> list[tuple[str, str]]:
+    """(rule id, why) for each rule a meeting date breaks: the latest meeting date, 2 weeks' notice."""
     problems = []
     latest = latest_meeting_date(facts)
     if meeting > latest:
+        rule_id = latest_meeting_rule(facts)
         problems.append(
-            f"the meeting on {day(meeting)} is after the latest date, {day(latest)} "
-            f"({latest_meeting_rule(facts)})"
+            (rule_id, f"the meeting on {day(meeting)} is after the latest date, {day(latest)} ({rule_id})")
         )
     timeline = annual_review_timeline(facts.model_copy(update={"meeting": meeting}))
     invite_by = next(e.due for e in timeline if e.step == "send-invitations")
     if invite_by < today:
-        problems.append(f"less than 2 weeks' notice: invitations were due by {day(invite_by)} (AR-INVITE)")
+        problems.append(
+            ("AR-INVITE", f"less than 2 weeks' notice: invitations were due by {day(invite_by)} (AR-INVITE)")
+        )
     return problems
+
+
+def because(problems: list[tuple[str, str]]) -> str:
+    return "; ".join(why for _, why in problems)
 
 
 class ReviewCase(CaseWorkflow):
@@ -107,7 +113,7 @@ class ReviewCase(CaseWorkflow):
     comments: ParentComments | None
     final_plan: FinalPlan | None
     dispute: DisputeWindow | None
-    breaches: list[str]
+    breaches: list[tuple[str, str]]
     late_advice: list[str]
     tasks: dict[str, asyncio.Future[str]]
     finished: set[str]
@@ -426,9 +432,8 @@ class ReviewCase(CaseWorkflow):
         self.flag("meeting-breach")
         context = {
             **self.meeting_context(),
-            "problems": list(self.breaches),
+            "problems": [{"text": why, **rule_context(rule_id)} for rule_id, why in self.breaches],
             "reason": self.meeting.breach_reason,
-            **rule_context("AR-INVITE"),
         }
         await self.email(
             f"meeting-breach-{self.meeting_version}",
@@ -436,7 +441,7 @@ class ReviewCase(CaseWorkflow):
             [HEADTEACHER],
             context,
             "meeting-breach-notified",
-            f"Meeting date accepted with a reason although {'; '.join(self.breaches)}",
+            f"Meeting date accepted with a reason although {because(self.breaches)}",
         )
 
     async def send_invitations(self, version: int) -> None:
@@ -599,14 +604,14 @@ class ReviewCase(CaseWorkflow):
         problems = meeting_problems(self.facts, when, self.today)
         if problems and not meeting.breach_reason.strip():
             raise ApplicationError(
-                "; ".join(problems) + ". Choose another date, or record a breach_reason to accept it",
+                because(problems) + ". Choose another date, or record a breach_reason to accept it",
                 type="Invalid",
             )
 
     def meeting_note(self, meeting: SetMeeting) -> str:
         note = f"{day(meeting.meeting_at.date())} at {meeting.meeting_at:%H:%M}"
         if self.breaches:
-            note += f"; accepted although {'; '.join(self.breaches)}. Reason: {meeting.breach_reason}"
+            note += f"; accepted although {because(self.breaches)}. Reason: {meeting.breach_reason}"
         return note
 
     def require_meeting_ahead(self) -> None:

@@ -794,7 +794,7 @@ async def test_two_consecutive_years_continue_as_new_from_the_la_decision(review
     assert all(d.status in ("met", "cancelled") for k, d in found.items() if k.startswith(("c1:", "c2:")))
 
 
-async def test_rejected_actions(review, time_env):  # type: ignore[no-untyped-def]
+async def test_rejected_actions(review, time_env, smtp):  # type: ignore[no-untyped-def]
     today = (await time_env.get_current_time()).date()
     facts = AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5)
     r = await review(facts)
@@ -820,6 +820,8 @@ async def test_rejected_actions(review, time_env):  # type: ignore[no-untyped-de
     assert "meeting-breach" in case_row(r.engine, r.case_id).flags
     [notice] = r.outbox("ar-meeting-breach")
     assert notice.recipients == ["headteacher1@example.org"] and notice.subject.startswith("Breach accepted")
+    [sent] = [m for m in smtp.messages if m["X-Send-Outbox-Key"].endswith("meeting-breach-1:headteacher")]
+    assert "(rule AR-INVITE: Regs 20(3))" in sent.get_body(("plain",)).get_content()
     [accepted] = r.chronology("meeting-set")
     assert "less than 2 weeks' notice" in accepted.detail and "Parent available only then" in accepted.detail
     pack = await eventually(lambda: r.outbox("ar-advice-pack"))  # the circulation date has passed: at once
