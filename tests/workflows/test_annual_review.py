@@ -267,10 +267,7 @@ async def idle(handle: WorkflowHandle) -> bool:
 
 @pytest.fixture
 async def review(request, time_env, task_queue, new_case, engine, smtp, sendco, headteacher, teacher):  # type: ignore[no-untyped-def]
-    """Start an annual review case: `await review(facts)`; every case started is stopped after the test.
-
-    With SEND_RECORD_HISTORIES=1 the first run of each case is saved for the replay test.
-    """
+    """Start cases with `await review(facts)`; each is stopped after the test (RECORDED ones saved)."""
     started: list[Review] = []
     smtp.clear()
 
