@@ -176,15 +176,20 @@ class Deadline:
         await self.io.write(deadlines=[self._row()], notes=notes)
 
     async def _complete(self) -> str:
-        on_time = self.status == "pending"
-        self.status = "met" if on_time else self.status
+        on_time = workflow.now() < self.breach_at
+        rows = []
+        if not on_time and self.status == "pending":  # done late, before the breach timer fired
+            self.status = "missed"
+            rows.append(self._row())
+        if on_time:
+            self.status = "met"
         outcome = "met" if on_time else "completed-late"
-        row = self._row(outcome)
+        rows.append(self._row(outcome))
         detail = (
             f"{self.title}: done {'on time' if on_time else 'late'} (due {self.due:%d %b %Y}, {self.rule_id})"
         )
         await self.io.write(
-            deadlines=[row],
+            deadlines=rows,
             notes=[self.io.note("deadline-met" if on_time else "deadline-completed-late", detail)],
         )
         return outcome

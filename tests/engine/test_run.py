@@ -46,17 +46,36 @@ def make_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
         proc.wait(60)
 
 
+def logs(log: Path) -> str:
+    """The run's output and the last lines of each process's log, for a failure message."""
+    tails = [
+        f"--- {f.name}\n" + "\n".join(f.read_text().splitlines()[-15:])
+        for f in log.parent.glob("var/logs/*.log")
+    ]
+    return "\n".join([log.read_text(), *tails])
+
+
 def wait_healthy(base: str, proc: subprocess.Popen, log: Path, within: float = 60) -> float:
     started = time.monotonic()
     while time.monotonic() - started < within:
-        assert proc.poll() is None, log.read_text()
+        assert proc.poll() is None, logs(log)
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                 return time.monotonic() - started
         except httpx.TransportError:
             pass
         time.sleep(0.3)
-    raise AssertionError(f"/health not served within {within} s:\n{log.read_text()}")
+    raise AssertionError(f"/health not served within {within} s:\n{logs(log)}")
+
+
+def wait_for_text(log: Path, text: str, within: float = 10) -> bool:
+    """The banner follows /health by a moment: wait for it."""
+    deadline = time.monotonic() + within
+    while text not in log.read_text():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def listening(port: int) -> bool:
@@ -75,7 +94,7 @@ def test_make_run_serves_runs_a_demo_case_stops_cleanly_and_resumes(tmp_path: Pa
         assert wait_healthy(base, proc, log) < 60
         tokens = json.loads((tmp_path / "var" / "demo-tokens.json").read_text())
         sendco = next(t for who, t in tokens.items() if who.startswith("sendco"))
-        assert sendco in log.read_text()  # printed for the newcomer
+        assert wait_for_text(log, sendco)  # printed for the newcomer
         http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {sendco}"}, timeout=30)
         pupil = http.get("/api/v1/pupils", params={"limit": 1}).json()["items"][0]
         r = http.post(

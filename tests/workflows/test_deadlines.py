@@ -153,3 +153,17 @@ async def test_due_date_change_replans_every_timer_and_records_who_and_why(
 
     await handle.execute_update(DeadlineProbe.complete)
     assert await handle.result() == "met"
+
+
+async def test_a_step_done_after_its_due_date_is_late_even_before_the_breach_timer_fires(
+    time_env, probe_queue, new_case, engine
+):  # type: ignore[no-untyped-def]
+    today = (await time_env.get_current_time()).date()
+    case = new_case()
+    handle = await start(time_env, probe_queue, case, today - 3 * DAY, "sendco")  # already overdue
+    await handle.execute_update(DeadlineProbe.complete)
+    assert await handle.result() == "completed-late"
+    row = deadline_row(engine, case.case_id)
+    assert row.status in ("missed", "escalated") and row.met_at is None and row.completed_at is not None
+    assert not chronology(engine, case.case_id, "deadline-met")
+    assert len(chronology(engine, case.case_id, "deadline-completed-late")) == 1
