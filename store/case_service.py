@@ -35,6 +35,11 @@ def case_at_school(session: Session, *, case_id: str, school_id: int) -> Case | 
     return case if case is not None and case.school_id == school_id else None
 
 
+def workflow_id_for(process: str, case_id: str) -> str:
+    """A case's workflow id: the process and the case's uuid, never personal data."""
+    return f"{process}-{case_id}"
+
+
 def open_case(
     session: Session,
     *,
@@ -50,7 +55,7 @@ def open_case(
     case = Case(
         id=case_id,
         process=process,
-        workflow_id=f"{process}-{case_id}",
+        workflow_id=workflow_id_for(process, case_id),
         pupil_id=pupil_id,
         school_id=school_id,
         started_by=started_by,

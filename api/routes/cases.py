@@ -123,6 +123,18 @@ async def start_new_case(
     school = session.get(School, pupil.school_id)
     assert school is not None
     case_id = str(uuid.uuid4())
+    ref = CaseRef(
+        case_id=case_id,
+        workflow_id=case_service.workflow_id_for(process.name, case_id),
+        process=process.name,
+        pupil_id=pupil.id,
+        school_id=school.id,
+        calendar=case_service.school_calendar(school),
+    )
+    try:  # the whole input is checked before anything is written
+        inp = process.build_input(ref, facts, actor_of(staff))
+    except ValidationError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _problems(err, "facts")) from err
     case = case_service.open_case(
         session,
         case_id=case_id,
@@ -132,16 +144,7 @@ async def start_new_case(
         started_by=staff.id,
         facts=facts.model_dump(mode="json"),
     )
-    ref = CaseRef(
-        case_id=case_id,
-        workflow_id=case.workflow_id,
-        process=process.name,
-        pupil_id=pupil.id,
-        school_id=school.id,
-        calendar=case_service.school_calendar(school),
-    )
     try:
-        inp = process.build_input(ref, facts, actor_of(staff))
         await start_case(client, process.run, inp, case.workflow_id, queue)
     except HTTPException:
         case_service.forget_case(session, case_id=case_id)

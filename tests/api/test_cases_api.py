@@ -148,6 +148,12 @@ def test_bad_starts_are_refused_with_the_reason(sendco_http, teacher_http, pupil
         },
     )
     assert r.status_code == 403
+    uninvited = {"cycle_start": "2026-03-02", "year_group": 4, "advisers": [{"kind": "ep_service"}]}
+    r = sendco_http.post(
+        "/api/v1/cases", json={"process": "annual_review", "pupil_id": pupil.id, "facts": uninvited}
+    )
+    assert r.status_code == 422, r.text
+    assert "advisers must be invited" in r.json()["detail"][0]["reason"]
     assert sendco_http.get("/api/v1/cases").json()["total"] == before  # nothing was written
     assert sendco_http.get("/api/v1/cases/no-such-case").status_code == 404
     assert httpx.get(f"{sendco_http.base_url}/api/v1/cases").status_code == 401
