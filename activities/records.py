@@ -58,8 +58,17 @@ def _progress(session: Session, record: CaseRecord, progress: CaseProgress) -> N
 def _deadline(session: Session, case_id: str, rec: DeadlineRecord) -> None:
     row = session.exec(select(Deadline).where(Deadline.case_id == case_id, Deadline.key == rec.key)).first()
     if row is None:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise LookupError(f"case {case_id} is not in the register")
         row = Deadline(
-            case_id=case_id, key=rec.key, step=rec.step, rule_id=rec.rule_id, owner=rec.owner, due=rec.due
+            case_id=case_id,
+            school_id=case.school_id,
+            key=rec.key,
+            step=rec.step,
+            rule_id=rec.rule_id,
+            owner=rec.owner,
+            due=rec.due,
         )
     row.step, row.rule_id, row.owner, row.due = rec.step, rec.rule_id, rec.owner, rec.due
     if rec.status == "completed-late":

@@ -130,6 +130,7 @@ def add_cases(engine: Engine, total: int, process: str, per_case: int = 2, seed:
             deadlines.append(
                 {
                     "case_id": case_id,
+                    "school_id": school_id,
                     "key": key,
                     "step": dstep,
                     "rule_id": rule_id,

@@ -112,7 +112,9 @@ def deadlines_query(
     status: DeadlineStatus | None = None,
     due_before: dt.date | None = None,
 ) -> SelectOfScalar[Deadline]:
-    query = _of_school(select(Deadline).order_by(col(Deadline.due), col(Deadline.id)), Deadline, school_id)
+    query = select(Deadline).order_by(col(Deadline.due), col(Deadline.id))
+    if school_id is not None:
+        query = query.where(Deadline.school_id == school_id)
     if case_id:
         query = query.where(Deadline.case_id == case_id)
     if status:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -23,6 +23,8 @@ class DeadlineStatus(StrEnum):
 
 
 class Case(SQLModel, table=True):
+    # The SENDCo's list: a school's cases, newest first.
+    __table_args__ = (Index("ix_case_school_started", "school_id", "started_at", "id"),)
     id: str = Field(primary_key=True, max_length=36)
     process: str = Field(index=True, max_length=40)
     workflow_id: str = Field(unique=True, max_length=80)
@@ -40,9 +42,14 @@ class Case(SQLModel, table=True):
 
 
 class Deadline(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("case_id", "key"),)
+    # The deadline list: a school's deadlines, soonest first (school_id copied from the case for it).
+    __table_args__ = (
+        UniqueConstraint("case_id", "key"),
+        Index("ix_deadline_school_due", "school_id", "due", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    school_id: int = Field(foreign_key="school.id")
     key: str = Field(max_length=120, description="Unique within the case: step and cycle")
     step: str = Field(max_length=60)
     rule_id: str = Field(max_length=40, index=True)
