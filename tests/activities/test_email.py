@@ -36,6 +36,18 @@ REMINDER = {
 }
 
 
+def reminder(the_case: Case, suffix: str, kind: str = "parent", **extra: object) -> EmailRequest:
+    """The reminder email of a case to one kind of recipient, keyed by the suffix."""
+    return EmailRequest(
+        key=f"{the_case.workflow_id}:{suffix}",
+        case_id=the_case.id,
+        template="reminder",
+        to=[Recipient(kind=kind)],
+        context=REMINDER,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 def uid() -> str:
     return uuid.uuid4().hex[:10]
 
@@ -171,14 +183,7 @@ async def test_invite_is_attached_as_ics(smtp, case) -> None:  # type: ignore[no
         location="Room 4",
         sequence=2,
     )
-    req = EmailRequest(
-        key=f"{the_case.workflow_id}:invite",
-        case_id=the_case.id,
-        template="reminder",
-        to=[Recipient(kind="parent")],
-        context=REMINDER,
-        invite=invite,
-    )
+    req = reminder(the_case, "invite", "parent", invite=invite)
 
     await run_activity(req)
 
@@ -204,13 +209,7 @@ async def test_invite_is_attached_as_ics(smtp, case) -> None:  # type: ignore[no
 async def test_same_key_again_sends_nothing(engine, smtp, case) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     the_case, _, _ = case
-    req = EmailRequest(
-        key=f"{the_case.workflow_id}:once",
-        case_id=the_case.id,
-        template="reminder",
-        to=[Recipient(kind="sendco")],
-        context=REMINDER,
-    )
+    req = reminder(the_case, "once", "sendco")
     assert (await run_activity(req)).status == "sent"
     assert (await run_activity(req)).status == "already-sent"
     assert len(smtp.messages) == 1
@@ -224,13 +223,7 @@ async def test_connection_refused_is_retryable(engine, smtp, case, monkeypatch) 
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
     monkeypatch.setattr(get_settings(), "smtp_port", closed_port)
-    req = EmailRequest(
-        key=f"{the_case.workflow_id}:down",
-        case_id=the_case.id,
-        template="reminder",
-        to=[Recipient(kind="sendco")],
-        context=REMINDER,
-    )
+    req = reminder(the_case, "down", "sendco")
 
     with pytest.raises(ApplicationError) as raised:
         await run_activity(req)
@@ -250,13 +243,7 @@ async def test_permanent_refusal_at_data_fails_the_message(engine, smtp, case, s
     smtp.clear()
     the_case, _, _ = case
     smtp.fail_next(1, code=554, at="DATA")
-    req = EmailRequest(
-        key=f"{the_case.workflow_id}:data554",
-        case_id=the_case.id,
-        template="reminder",
-        to=[Recipient(kind="parent")],
-        context=REMINDER,
-    )
+    req = reminder(the_case, "data554", "parent")
 
     with pytest.raises(ApplicationError) as raised:
         await run_activity(req)
@@ -285,13 +272,7 @@ async def test_temporary_failure_is_retried_and_sent_once(engine, smtp, case, te
     smtp.clear()
     the_case, _, parents = case
     smtp.fail_next(1, code=451)
-    req = EmailRequest(
-        key=f"{the_case.workflow_id}:retry:parent:1",
-        case_id=the_case.id,
-        template="reminder",
-        to=[Recipient(kind="parent")],
-        context=REMINDER,
-    )
+    req = reminder(the_case, "retry:parent:1", "parent")
 
     outcome = await probe(temporal.client, req)
 
@@ -310,13 +291,7 @@ async def test_permanent_refusal_fails_and_tells_the_sendco(engine, smtp, case, 
     smtp.clear()
     the_case, _, _ = case
     smtp.fail_next(1, code=550, at="RCPT")
-    req = EmailRequest(
-        key=f"{the_case.workflow_id}:reject:parent:1",
-        case_id=the_case.id,
-        template="reminder",
-        to=[Recipient(kind="parent")],
-        context=REMINDER,
-    )
+    req = reminder(the_case, "reject:parent:1", "parent")
 
     outcome = await probe(temporal.client, req)
 
@@ -454,13 +429,7 @@ def test_agencies_resolve_by_id_then_local_authority_then_any(engine, own_school
 async def test_no_recipient_is_recorded_on_the_case(engine, smtp, sendco, school) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     the_case, _, _ = new_case(engine, school, sendco[0], parents=0)
-    req = EmailRequest(
-        key=f"{the_case.workflow_id}:nobody",
-        case_id=the_case.id,
-        template="reminder",
-        to=[Recipient(kind="parent")],
-        context=REMINDER,
-    )
+    req = reminder(the_case, "nobody", "parent")
 
     with pytest.raises(ApplicationError) as raised:
         await run_activity(req)
