@@ -38,11 +38,11 @@ NOTICE_TEMPLATE = "delivery-failed"
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message ready for SMTP: the MIME message and its envelope."""
+    """One recipient's own copy, ready for SMTP: nobody sees another recipient's address."""
 
     message: EmailMessage
     sender: str
-    addresses: list[str]
+    address: str
 
 
 @activity.defn(name="send_email")
@@ -55,7 +55,7 @@ EMAIL_ACTIVITIES = [send_email]
 
 
 async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
-    """Send req unless its outbox row is already settled; notify the SENDCo on a permanent failure."""
+    """Send each recipient their own copy unless the outbox row is settled; notify the SENDCo on failure."""
     try:
         prepared = await asyncio.to_thread(_prepare, req)
     except ApplicationError as err:
@@ -65,35 +65,46 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
     if isinstance(prepared, EmailResult):
         log.info("email %s not sent again: %s", req.key, prepared.status)
         return prepared
-    settings = get_settings()
-    try:
-        errors, _ = await aiosmtplib.send(
-            prepared.message,
-            sender=prepared.sender,
-            recipients=prepared.addresses,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            start_tls=settings.smtp_starttls,
-            timeout=30,
-        )
-    except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
-        code, reply = smtp_reply(exc)
-        if code is not None and code >= 500:
-            await _reject(req, reply, notify=notify)
-            raise ApplicationError(
-                f"email {req.key} rejected: {reply}", type="EmailRejected", non_retryable=True
-            ) from None
-        await asyncio.to_thread(_record_deferral, req.key, reply)
-        log.warning("email %s deferred (case %s), will retry: %s", req.key, req.case_id, code or "no link")
-        raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
-    refused = _refused_reply(errors)
-    await asyncio.to_thread(_mark_sent, req, refused, len(prepared.addresses))
+    copies, total = prepared
+    refused: list[str] = []
+    for copy in copies:  # a retry skips the copies already delivered
+        try:
+            await _smtp_send(copy)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
+            code, reply = smtp_reply(exc)
+            if code is not None and code >= 500:
+                refused.append(reply)
+                continue
+            await asyncio.to_thread(_record_deferral, req.key, reply)
+            log.warning(
+                "email %s deferred (case %s), will retry: %s", req.key, req.case_id, code or "no link"
+            )
+            raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
+        await asyncio.to_thread(_record_delivered, req.key, copy.address)
+    if refused and len(refused) == total:
+        reply = "; ".join(refused)
+        await _reject(req, reply, notify=notify)
+        raise ApplicationError(f"email {req.key} rejected: {reply}", type="EmailRejected", non_retryable=True)
+    await asyncio.to_thread(_mark_sent, req, "; ".join(refused), total)
     if refused and notify:
-        await _notify_sendco(req, refused)
+        await _notify_sendco(req, "; ".join(refused))
     log.info("email %s sent (case %s)", req.key, req.case_id)
-    return EmailResult(key=req.key, status="sent", recipients=len(prepared.addresses) - len(errors))
+    return EmailResult(key=req.key, status="sent", recipients=total - len(refused))
+
+
+async def _smtp_send(copy: Outgoing) -> None:
+    settings = get_settings()
+    await aiosmtplib.send(
+        copy.message,
+        sender=copy.sender,
+        recipients=[copy.address],
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        start_tls=settings.smtp_starttls,
+        timeout=30,
+    )
 
 
 def smtp_reply(exc: BaseException) -> tuple[int | None, str]:
@@ -114,13 +125,10 @@ def scrub(text: str) -> str:
     return ADDRESS.sub("<address>", text)[:1000]
 
 
-def _refused_reply(errors: dict[str, aiosmtplib.SMTPResponse]) -> str:
-    return scrub("; ".join(f"{r.code} {r.message}" for r in errors.values()))
-
-
 # --- outbox and chronology (run in a thread: the database is synchronous) ----------------------------
-def _prepare(req: EmailRequest) -> Outgoing | EmailResult:
-    """Settled rows short-circuit; otherwise resolve, render and record the row as pending (attempts+1)."""
+def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int] | EmailResult:
+    """Settled rows short-circuit; otherwise record the row as pending (attempts+1) and render a copy
+    for each recipient not yet delivered to."""
     with session_scope() as session:
         row = _row(session, req.key)
         if row is not None and row.status == OutboxStatus.sent:
@@ -130,22 +138,40 @@ def _prepare(req: EmailRequest) -> Outgoing | EmailResult:
         case = _case(session, req.case_id)
         people = resolve(session, case=case, recipients=req.to)
         settings = get_settings()
+        row = row or _new_row(req)
         try:
-            context = {**req.context, **_engine_context(session, case, people, settings)}
-            rendered = render(req.template, context)
+            copies = [
+                _outgoing(req, _render(session, req, case, person, settings), person, settings)
+                for person in people
+                if person.email not in row.delivered
+            ]
         except TemplateError as exc:
             raise ApplicationError(
                 f"email template {req.template} failed: {exc}", type="EmailTemplateError", non_retryable=True
             ) from None
-        row = row or _new_row(req)
         row.status = OutboxStatus.pending
         row.recipients = [p.email for p in people]
-        row.subject = rendered.subject[:300]
+        row.subject = _render(session, req, case, people[0], settings).subject[:300]
         row.template = req.template
         row.case_id = req.case_id
         row.attempts += 1
         session.add(row)
-        return _outgoing(req, rendered, people, settings)
+        return copies, len(people)
+
+
+def _render(
+    session: Session, req: EmailRequest, case: Case | None, person: Person, settings: Settings
+) -> Rendered:
+    return render(req.template, {**req.context, **_engine_context(session, case, [person], settings)})
+
+
+def _record_delivered(key: str, address: str) -> None:
+    """Remember that this recipient has their copy, so a retry does not send it again."""
+    with session_scope() as session:
+        row = _row(session, key)
+        if row is not None and address not in row.delivered:
+            row.delivered = [*row.delivered, address]
+            session.add(row)
 
 
 def _record_deferral(key: str, reply: str) -> None:
@@ -256,28 +282,28 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
 
 
 # --- MIME ---------------------------------------------------------------------------------------------
-def _outgoing(req: EmailRequest, rendered: Rendered, people: list[Person], settings: Settings) -> Outgoing:
-    """The MIME message: text and HTML alternatives, plus the .ics invitation when there is one."""
+def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: Settings) -> Outgoing:
+    """One recipient's MIME message: text and HTML alternatives, plus the .ics invitation if any."""
     from_name, from_addr = parseaddr(settings.mail_from)
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = settings.mail_from
-    message["To"] = tuple(Address(display_name=p.name, addr_spec=p.email) for p in people)
+    message["To"] = Address(display_name=person.name, addr_spec=person.email)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-    message["Message-ID"] = message_id(req.key, from_addr)
+    message["Message-ID"] = message_id(f"{req.key}:{person.email}", from_addr)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Send-Outbox-Key"] = req.key
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     if req.invite is not None:
         message.add_attachment(
-            invitation(req.invite, organizer=(from_name, from_addr), people=people),
+            invitation(req.invite, organizer=(from_name, from_addr), people=[person]),
             maintype="text",
             subtype="calendar",
             filename="invite.ics",
             params={"method": "REQUEST"},
         )
-    return Outgoing(message=message, sender=from_addr, addresses=[p.email for p in people])
+    return Outgoing(message=message, sender=from_addr, address=person.email)
 
 
 def message_id(key: str, from_addr: str) -> str:

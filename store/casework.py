@@ -87,6 +87,9 @@ class OutboxMessage(SQLModel, table=True):
     case_id: str | None = Field(default=None, foreign_key="case.id", index=True, max_length=36)
     template: str = Field(max_length=80)
     recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    delivered: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON), description="Recipients whose own copy has gone"
+    )
     subject: str = Field(max_length=300)
     status: OutboxStatus = Field(default=OutboxStatus.pending, index=True)
     attempts: int = 0

@@ -149,12 +149,13 @@ async def test_message_rendered_and_delivered(engine, smtp, case) -> None:  # ty
     result = await run_activity(req)
 
     assert (result.status, result.recipients) == ("sent", 2)
-    assert len(smtp.messages) == 1
-    message = smtp.messages[0]
-    assert sorted(message["X-RcptTo"].split(", ")) == sorted(p.email for p in parents)
-    assert {a.addr_spec for a in message["To"].addresses} == {p.email for p in parents}
+    # Each parent gets a copy of their own: no one sees another recipient's address.
+    assert sorted(m["X-RcptTo"] for m in smtp.messages) == sorted(p.email for p in parents)
+    for m in smtp.messages:
+        assert [a.addr_spec for a in m["To"].addresses] == [m["X-RcptTo"]]
+        assert m["Message-ID"] == message_id(f"{key}:{m['X-RcptTo']}", "send-engine@school.invalid")
+    message = next(m for m in smtp.messages if m["X-RcptTo"] == parents[0].email)
     assert message["From"] == get_settings().mail_from
-    assert message["Message-ID"] == message_id(key, "send-engine@school.invalid")
     subject = message["Subject"]
     assert "JS" in subject and the_case.id[:8] in subject and "Jane" not in subject and "Smith" not in subject
     assert "Monday 23 November 2026" in subject
@@ -162,7 +163,7 @@ async def test_message_rendered_and_delivered(engine, smtp, case) -> None:  # ty
     assert "<script>alert('x')</script>" in text
     assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; plan" in html
     for part in (text, html):
-        assert "Dear Parent 0 and Parent 1" in part
+        assert "Dear Parent 0," in part and "Parent 1" not in part
         assert "AR-MEETING" in part and "SEND Code of Practice 9.176" in part
         assert f"{get_settings().public_url}/cases/{the_case.id}" in part
         assert "Jane" in part and "Smith" not in part
@@ -187,7 +188,8 @@ async def test_invite_is_attached_as_ics(smtp, case) -> None:  # type: ignore[no
 
     await run_activity(req)
 
-    (message,) = smtp.messages
+    assert len(smtp.messages) == len(parents)
+    message = next(m for m in smtp.messages if m["X-RcptTo"] == parents[0].email)
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
     assert attachment.get_param("method") == "REQUEST"
@@ -203,7 +205,7 @@ async def test_invite_is_attached_as_ics(smtp, case) -> None:  # type: ignore[no
     assert str(event["SUMMARY"]) == "Annual review meeting" and str(event["LOCATION"]) == "Room 4"
     assert str(event["ORGANIZER"]).lower() == "mailto:send-engine@school.invalid"
     attendees = event["ATTENDEE"] if isinstance(event["ATTENDEE"], list) else [event["ATTENDEE"]]
-    assert sorted(str(a).removeprefix("mailto:") for a in attendees) == sorted(p.email for p in parents)
+    assert [str(a).removeprefix("mailto:") for a in attendees] == [parents[0].email]  # only themselves
 
 
 async def test_same_key_again_sends_nothing(engine, smtp, case) -> None:  # type: ignore[no-untyped-def]
@@ -242,7 +244,7 @@ async def test_connection_refused_is_retryable(engine, smtp, case, monkeypatch) 
 async def test_permanent_refusal_at_data_fails_the_message(engine, smtp, case, sendco) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     the_case, _, _ = case
-    smtp.fail_next(1, code=554, at="DATA")
+    smtp.fail_next(2, code=554, at="DATA")  # both parents' copies refused
     req = reminder(the_case, "data554", "parent")
 
     with pytest.raises(ApplicationError) as raised:
@@ -277,20 +279,34 @@ async def test_temporary_failure_is_retried_and_sent_once(engine, smtp, case, te
     outcome = await probe(temporal.client, req)
 
     assert outcome.result is not None and outcome.result.status == "sent"
-    assert len(smtp.messages) == 1
-    assert sorted(smtp.messages[0]["X-RcptTo"].split(", ")) == sorted(p.email for p in parents)
+    assert sorted(m["X-RcptTo"] for m in smtp.messages) == sorted(p.email for p in parents)  # once each
     row = outbox(engine, req.key)
     assert (row.status, row.attempts, row.error) == ("sent", 2, None)
 
     again = await probe(temporal.client, req)
     assert again.result is not None and again.result.status == "already-sent"
-    assert len(smtp.messages) == 1
+    assert len(smtp.messages) == len(parents)
+
+
+async def test_a_retry_after_some_copies_went_sends_only_the_rest(engine, smtp, case, temporal) -> None:  # type: ignore[no-untyped-def]
+    smtp.clear()
+    the_case, _, parents = case
+    smtp.fail_next(1, code=451, after=1)  # the first copy is delivered, the second deferred
+    req = reminder(the_case, "retry-half:parent:1", "parent")
+
+    outcome = await probe(temporal.client, req)
+
+    assert outcome.result is not None and outcome.result.status == "sent"
+    assert sorted(m["X-RcptTo"] for m in smtp.messages) == sorted(p.email for p in parents)  # once each
+    row = outbox(engine, req.key)
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert sorted(row.delivered) == sorted(p.email for p in parents)
 
 
 async def test_permanent_refusal_fails_and_tells_the_sendco(engine, smtp, case, sendco, temporal) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     the_case, _, _ = case
-    smtp.fail_next(1, code=550, at="RCPT")
+    smtp.fail_next(2, code=550, at="RCPT")  # both parents' copies refused
     req = reminder(the_case, "reject:parent:1", "parent")
 
     outcome = await probe(temporal.client, req)
