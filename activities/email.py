@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.policy
 import hashlib
 import logging
 import re
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 NOTICE_TEMPLATE = "delivery-failed"
+# Long header lines are allowed up to RFC 5322's 998: folding a subject of about 78 characters puts it
+# on a continuation line, which many readers (Python's own parser too) show with a leading space.
+WIRE = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
 async def _smtp_send(copy: Outgoing) -> None:
     settings = get_settings()
     await aiosmtplib.send(
-        copy.message,
+        copy.message.as_bytes(policy=WIRE),
         sender=copy.sender,
         recipients=[copy.address],
         hostname=settings.smtp_host,

@@ -10,10 +10,24 @@ import calendar
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+# Deadlines fall on English dates: a day begins and ends at midnight in England (GMT or BST).
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def english_moment(day: date, at: time) -> datetime:
+    """The moment `at` on `day` in England, as an aware datetime."""
+    return datetime.combine(day, at, ENGLAND)
+
+
+def english_date(moment: datetime) -> date:
+    """The date in England at an aware moment."""
+    return moment.astimezone(ENGLAND).date()
 
 # --- calendar days, weeks and months ---------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from temporalio import workflow
@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         RescheduleMeeting,
         SetMeeting,
     )
+    from domain.dates import english_moment
     from domain.rules import rule
     from domain.schemas import ChronologyNote, DeadlineRecord, Invite, Recipient
     from domain.timelines import (
@@ -142,7 +143,7 @@ class ReviewCase(CaseWorkflow):
 
     @property
     def today(self) -> date:
-        return workflow.now().date()
+        return self.io.today
 
     # --- dates: every one from the timeline ---------------------------------------------------------
     def key(self, name: str) -> str:
@@ -500,7 +501,7 @@ class ReviewCase(CaseWorkflow):
         self.watch(watch, lambda: adviser.label in self.advice)
 
     def circulate_at(self) -> datetime:
-        return datetime.combine(self.due("circulate-advice"), REMIND_AT, UTC)
+        return english_moment(self.due("circulate-advice"), REMIND_AT)
 
     def advice_complete(self) -> bool:
         return all(a.label in self.advice for a in self.inp.advisers)

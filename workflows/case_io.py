@@ -9,6 +9,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.dates import english_date
     from domain.schemas import (
         Actor,
         ApprovalRecord,
@@ -48,7 +49,7 @@ class CaseIO:
 
     @property
     def today(self) -> date:
-        return workflow.now().date()
+        return english_date(workflow.now())
 
     async def write(
         self,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.dates import last_weekday_on_or_before
+    from domain.dates import english_moment, last_weekday_on_or_before
     from domain.rules import rule
     from domain.schemas import Actor, DeadlineRecord, Recipient
     from workflows.case_io import CaseIO
 
-REMIND_AT = time(8, 0)  # reminders go out at 08:00 UTC on their day
+REMIND_AT = time(8, 0)  # reminders go out at 08:00 in England on their day
 HEADTEACHER = Recipient(kind="headteacher")
 SENDCO = Recipient(kind="sendco")
 
@@ -94,7 +94,7 @@ class Deadline:
     @property
     def breach_at(self) -> datetime:
         """The first moment after the due date."""
-        return datetime.combine(self.due + timedelta(days=1), time(0, 0), UTC)
+        return english_moment(self.due + timedelta(days=1), time(0, 0))
 
     def reminder_dates(self) -> list[date]:
         """Reminder days, moved onto the SENDCo's working days when the SENDCo must act."""
@@ -108,7 +108,7 @@ class Deadline:
         now = workflow.now()
         if self.status == "pending":
             for day in self.reminder_dates():
-                at = datetime.combine(day, REMIND_AT, UTC)
+                at = english_moment(day, REMIND_AT)
                 if at >= now and self._reminder_key(day) not in self._sent:
                     return at, lambda day=day: self._remind(day)
             return self.breach_at, self._breach

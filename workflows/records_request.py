@@ -97,5 +97,5 @@ class RecordsRequest(CaseWorkflow):
             raise ApplicationError(
                 "the headteacher has not approved releasing the record yet", type="Conflict"
             )
-        if disclosure.disclosed_on > workflow.now().date():
+        if disclosure.disclosed_on > self.io.today:
             raise ApplicationError("the disclosure date cannot be in the future", type="Invalid")

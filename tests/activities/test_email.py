@@ -455,3 +455,14 @@ async def test_no_recipient_is_recorded_on_the_case(engine, smtp, sendco, school
     (entry,) = [e for e in chronology(engine, the_case.id) if e.action == "email-failed"]
     assert req.key in entry.detail and "parent" in entry.detail
     assert any(m["Subject"].startswith("Email not delivered") for m in smtp.to(sendco[0].email))
+
+
+async def test_a_subject_of_about_78_characters_arrives_without_a_leading_space(smtp, case) -> None:  # type: ignore[no-untyped-def]
+    smtp.clear()
+    the_case, _, _ = case
+    # "Monday 2 March 2026" makes this reminder's subject fold at the header's first space by default.
+    req = reminder(the_case, "fold", "sendco")
+    req.context = REMINDER | {"due": "2026-03-02", "step_title": "Send the review report"}
+    await run_activity(req)
+    (message,) = smtp.messages
+    assert message["Subject"].startswith("Reminder: Send the review report due Monday 2 March 2026")

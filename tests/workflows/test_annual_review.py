@@ -37,7 +37,7 @@ from domain.annual_review import (
     SetMeeting,
     dispute_window,
 )
-from domain.dates import within_12_months, within_months
+from domain.dates import english_date, within_12_months, within_months
 from domain.schemas import Actor, ApprovalDecision, CaseRef, Recipient, Role
 from domain.timelines import AnnualReviewFacts, annual_review_timeline
 from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMessage
@@ -116,7 +116,7 @@ async def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
 
 
 def at_dates(entries: list[ChronologyEntry]) -> list[dt.date]:
-    return [e.at.date() for e in entries]
+    return [english_date(e.at) for e in entries]
 
 
 # --- driving a case ----------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class Review:
         return self.case.case_id
 
     async def today(self) -> dt.date:
-        return (await self.env.get_current_time()).date()
+        return english_date(await self.env.get_current_time())
 
     async def skip_to(self, day: dt.date, hour: int = 12) -> None:
         """Advance the server clock to a time on a day (timers on the way fire)."""
@@ -318,7 +318,7 @@ def assert_rows_match_timeline(found: dict[str, Deadline], facts: AnnualReviewFa
 
 # --- the scenarios ---------------------------------------------------------------------------------
 async def test_on_time_year(review, time_env, smtp, as_sendco):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     facts = AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5)
     r = await review(facts)
     due = within_12_months(facts.cycle_start)
@@ -410,7 +410,7 @@ async def test_on_time_year(review, time_env, smtp, as_sendco):  # type: ignore[
 
 
 async def test_late_adviser_is_reminded_named_in_the_pack_and_escalated(review, time_env, smtp):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     r = await review(AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5))
     meeting = today + 42 * DAY
     circulate = meeting - 14 * DAY
@@ -429,7 +429,7 @@ async def test_late_adviser_is_reminded_named_in_the_pack_and_escalated(review, 
     text = pack_to_parent.get_body(("plain",)).get_content()
     assert "Still missing: the educational psychology service" in text and "health advice" in text
     [sent] = r.chronology("advice-pack-sent")
-    assert sent.at.date() == circulate and "missing: ep_service" in sent.detail
+    assert english_date(sent.at) == circulate and "missing: ep_service" in sent.detail
     missing = r.outbox("ar-advice-missing")
     assert recipients(missing) == {"sendco1@example.org", "headteacher1@example.org"}
     assert at_dates(r.chronology("advice-missing-notified")) == [circulate]
@@ -461,7 +461,7 @@ async def test_late_adviser_is_reminded_named_in_the_pack_and_escalated(review, 
 
 
 async def test_la_decides_late_is_chased_and_the_parent_told(review, time_env):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=5)
     r = await review(facts)
     meeting = today + 42 * DAY
@@ -495,7 +495,7 @@ async def test_la_decides_late_is_chased_and_the_parent_told(review, time_env): 
 
 
 async def test_amend_path_with_the_15_day_window_and_the_final_plan(review, time_env):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=7)
     r = await review(facts)
     meeting = today + 42 * DAY
@@ -548,7 +548,7 @@ async def test_amend_path_with_the_15_day_window_and_the_final_plan(review, time
 
 async def transfer_window(env: WorkflowEnvironment, month: int, day: int) -> tuple[dt.date, int]:
     """A start day (moving the clock on if needed) and a transfer year whose PT date is 150-400 days ahead."""
-    today = (await env.get_current_time()).date()
+    today = english_date(await env.get_current_time())
     year = today.year
     while dt.date(year, month, day) - today < 150 * DAY:
         year += 1
@@ -602,9 +602,9 @@ async def test_year_6_phase_transfer_against_15_february(review, time_env):  # t
     pt_escalations = [m for m in r.outbox("escalation") if "naming the next setting" in m.subject]
     assert pt_escalations and set(pt_escalations[0].recipients) == {"headteacher1@example.org", LA_EMAIL}
     escalated = [e for e in r.chronology("deadline-escalated") if "naming the next setting" in e.detail]
-    assert escalated[0].at.date() == pt + DAY
+    assert english_date(escalated[0].at) == pt + DAY
     [breach] = r.chronology("final-plan-breach-notified")
-    assert breach.at.date() == issued and "PT-15FEB" in breach.detail
+    assert english_date(breach.at) == issued and "PT-15FEB" in breach.detail
     notices = r.outbox("ar-final-plan-breach")
     assert recipients(notices) == {"headteacher1@example.org", LA_EMAIL}
     assert all(m.subject.startswith("Phase transfer breach: final plan issued 5 days after") for m in notices)
@@ -669,7 +669,7 @@ async def test_year_11_phase_transfer_against_31_march(review, time_env):  # typ
 
 
 async def test_under_5_reviewed_on_a_6_month_cadence(review, time_env):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     facts = AnnualReviewFacts(cycle_start=today - 60 * DAY, year_group=-1, under5=True)
     r = await review(facts)
     due = within_months(facts.cycle_start, 6)
@@ -696,7 +696,7 @@ async def test_under_5_reviewed_on_a_6_month_cadence(review, time_env):  # type:
 
 
 async def test_rescheduled_meeting_replans_every_date_and_resends_invitations(review, time_env, smtp):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=5)
     r = await review(facts)
     first, moved = today + 42 * DAY, today + 56 * DAY
@@ -750,7 +750,7 @@ async def test_rescheduled_meeting_replans_every_date_and_resends_invitations(re
 
 
 async def test_two_consecutive_years_continue_as_new_from_the_la_decision(review, time_env):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     facts = AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=4)
     r = await review(facts)
     meeting1 = today + 42 * DAY
@@ -784,7 +784,7 @@ async def test_two_consecutive_years_continue_as_new_from_the_la_decision(review
     facts2 = facts2.model_copy(update={"year_group": case_row(r.engine, r.case_id).facts["year_group"] - 1})
     assert_rows_match_timeline(found, facts2.model_copy(update={"meeting": meeting2}), cycle=2)
     started = r.chronology("cycle-started")
-    assert [c.at.date() for c in started] == [today, decided1, decided2]
+    assert [english_date(c.at) for c in started] == [today, decided1, decided2]
     assert "review due by" in started[1].detail and started[1].actor == "engine"
     invitations = r.outbox("ar-invitation")
     assert len(invitations) == 12 and {m.key.split(":")[1] for m in invitations} == {"c1", "c2"}
@@ -792,7 +792,7 @@ async def test_two_consecutive_years_continue_as_new_from_the_la_decision(review
 
 
 async def test_rejected_actions(review, time_env, smtp):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     facts = AnnualReviewFacts(cycle_start=today - 300 * DAY, year_group=5)
     r = await review(facts)
     due = within_12_months(facts.cycle_start)
@@ -852,7 +852,7 @@ async def test_rejected_actions(review, time_env, smtp):  # type: ignore[no-unty
 
 
 async def test_cease_ends_the_case_with_the_dispute_window_shown(review, time_env):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     r = await review(AnnualReviewFacts(cycle_start=today - 250 * DAY, year_group=10))
     meeting = today + 42 * DAY
     await r.set_meeting(meeting)

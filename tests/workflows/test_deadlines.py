@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.dates import english_date
 from domain.schemas import Actor, DueDateChange, Recipient, Role
 from store.casework import ChronologyEntry, Deadline
 from tests.workflows.deadline_probe import DeadlineProbe, ProbeInput
@@ -62,7 +63,7 @@ async def test_on_time_reminds_the_sendco_on_her_working_day_and_is_met(
     time_env, probe_queue, new_case, engine, smtp, sendco
 ):  # type: ignore[no-untyped-def]
     smtp.clear()
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     due = today + 20 * DAY
     case = new_case()
     handle = await start(time_env, probe_queue, case, due, "sendco")
@@ -71,8 +72,8 @@ async def test_on_time_reminds_the_sendco_on_her_working_day_and_is_met(
     # The school's SENDCo works Tuesdays only: both reminders land on the Tuesday on or before.
     expected = sorted({last_on_or_before(due - 7 * DAY, 1), last_on_or_before(due - DAY, 1)})
     reminders = chronology(engine, case.case_id, "reminder-sent")
-    assert [r.at.date() for r in reminders] == expected
-    assert all(r.at.weekday() == 1 for r in reminders)
+    assert [english_date(r.at) for r in reminders] == expected
+    assert all(english_date(r.at).weekday() == 1 for r in reminders)
     mails = sent_to(smtp, sendco[0].email)
     assert len(mails) == len(expected)
     assert all("AR-REPORT" in m.get_body(("plain",)).get_content() for m in mails)
@@ -91,21 +92,21 @@ async def test_late_step_is_reminded_missed_escalated_and_escalated_again(
     time_env, probe_queue, new_case, engine, smtp, headteacher
 ):  # type: ignore[no-untyped-def]
     smtp.clear()
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     due = today + 10 * DAY
     case = new_case()
     handle = await start(time_env, probe_queue, case, due, "la_sen")
     await time_env.sleep(19 * DAY)  # 8 days past the due date: breach + one further escalation
 
     reminders = chronology(engine, case.case_id, "reminder-sent")
-    assert [r.at.date() for r in reminders] == [due - 7 * DAY, due - DAY]
+    assert [english_date(r.at) for r in reminders] == [due - 7 * DAY, due - DAY]
     to_la = [m["Subject"].split(":")[0] for m in sent_to(smtp, "la_sen@example.org")]
     assert to_la == ["Reminder", "Reminder", "Overdue", "Overdue"]  # then chased at each escalation
     row = deadline_row(engine, case.case_id)
     assert row.status == "escalated"
-    assert row.missed_at is not None and row.missed_at.date() == due + DAY
+    assert row.missed_at is not None and english_date(row.missed_at) == due + DAY
     escalations = chronology(engine, case.case_id, "deadline-escalated")
-    assert [e.at.date() for e in escalations] == [due + DAY, due + 8 * DAY]
+    assert [english_date(e.at) for e in escalations] == [due + DAY, due + 8 * DAY]
     to_head = sent_to(smtp, headteacher[0].email)
     assert len(to_head) == 2
     assert (
@@ -122,7 +123,7 @@ async def test_due_date_change_replans_every_timer_and_records_who_and_why(
     time_env, probe_queue, new_case, engine, smtp, headteacher, teacher
 ):  # type: ignore[no-untyped-def]
     smtp.clear()
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     old_due, new_due = today + 10 * DAY, today + 30 * DAY
     case = new_case()
     handle = await start(time_env, probe_queue, case, old_due, "la_sen")
@@ -146,7 +147,7 @@ async def test_due_date_change_replans_every_timer_and_records_who_and_why(
     assert moved.actor == f"staff:{headteacher[0].id}"
     assert "Meeting moved at the parent's request" in moved.detail
     reminders = chronology(engine, case.case_id, "reminder-sent")
-    assert [r.at.date() for r in reminders] == [new_due - 7 * DAY]  # none for the old date
+    assert [english_date(r.at) for r in reminders] == [new_due - 7 * DAY]  # none for the old date
     row = deadline_row(engine, case.case_id)
     assert (row.due, row.status) == (new_due, "pending")
     assert not chronology(engine, case.case_id, "deadline-missed")
@@ -158,7 +159,7 @@ async def test_due_date_change_replans_every_timer_and_records_who_and_why(
 async def test_a_step_done_after_its_due_date_is_late_even_before_the_breach_timer_fires(
     time_env, probe_queue, new_case, engine
 ):  # type: ignore[no-untyped-def]
-    today = (await time_env.get_current_time()).date()
+    today = english_date(await time_env.get_current_time())
     case = new_case()
     handle = await start(time_env, probe_queue, case, today - 3 * DAY, "sendco")  # already overdue
     await handle.execute_update(DeadlineProbe.complete)
