@@ -16,7 +16,11 @@ import pytest
 
 # Settings are read once per process: point them at a throwaway database before anything imports them.
 _TMP = Path(tempfile.mkdtemp(prefix="send-tests-"))
-os.environ.setdefault("SEND_DATABASE_URL", f"sqlite:///{_TMP / 'send.db'}")
+# Never the developer's own settings or database: every SEND_ setting comes from here.
+for _name in [k for k in os.environ if k.startswith("SEND_") and k != "SEND_TEST_POSTGRES_URL"]:
+    del os.environ[_name]
+os.environ["SEND_DATABASE_URL"] = f"sqlite:///{_TMP / 'send.db'}"
+os.environ["SEND_VAR_DIR"] = str(_TMP / "var")
 
 
 def free_port() -> int:
