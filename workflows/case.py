@@ -58,8 +58,8 @@ class CaseWorkflow:
 
     @workflow.update
     async def change_due_date(self, change: DueDateChange) -> str:
-        """Move a pending deadline; every reminder and escalation is re-planned."""
-        self.deadlines[change.key].move(change.due, change.actor, change.reason)
+        """Move a pending deadline: every reminder and escalation is re-planned, and its owner told."""
+        self.deadlines[change.key].move(change.due, change.actor, change.reason, tell_owner=True)
         return change.due.isoformat()
 
     @change_due_date.validator

@@ -35,6 +35,7 @@ class _Change:
     new: date
     actor: Actor
     reason: str
+    tell_owner: bool
 
 
 @dataclass
@@ -57,9 +58,9 @@ class Deadline:
     _cancelled: bool = False
 
     # --- what handlers call -------------------------------------------------
-    def move(self, due: date, actor: Actor, reason: str) -> None:
-        """Re-plan the due date (every timer follows); recorded with who and why."""
-        self._changes.append(_Change(self.due, due, actor, reason))
+    def move(self, due: date, actor: Actor, reason: str, *, tell_owner: bool = False) -> None:
+        """Re-plan the due date (every timer follows); recorded with who and why, the owner told if asked."""
+        self._changes.append(_Change(self.due, due, actor, reason, tell_owner))
         self.due = due
 
     def cancel(self) -> None:
@@ -163,6 +164,14 @@ class Deadline:
         notes = []
         while self._changes:
             change = self._changes.pop(0)
+            if change.tell_owner:
+                moved = {
+                    "old_due": change.old.isoformat(),
+                    "new_due": change.new.isoformat(),
+                    "reason": change.reason,
+                }
+                key = f"{self.key}:moved:{change.old}:{change.new}"
+                await self.io.send(key, "due-date-changed", [self.owner], self._context(**moved))
             notes.append(
                 self.io.note(
                     "due-date-changed",

@@ -143,6 +143,9 @@ async def test_due_date_change_replans_every_timer_and_records_who_and_why(
     assert await handle.execute_update(DeadlineProbe.change_due_date, change) == new_due.isoformat()
     await time_env.sleep(25 * DAY)
 
+    [told] = [m for m in sent_to(smtp, "la_sen@example.org") if m["Subject"].startswith("Date changed")]
+    assert f"now due {new_due:%A} {new_due.day} {new_due:%B %Y}" in told["Subject"]
+    assert "Meeting moved at the parent's request" in told.get_body(("plain",)).get_content()
     [moved] = chronology(engine, case.case_id, "due-date-changed")
     assert moved.actor == f"staff:{headteacher[0].id}"
     assert "Meeting moved at the parent's request" in moved.detail
