@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from api.forms import humanise
+from api.forms import humanise, recipient_words
 from api.processes import PROCESSES, Process
 from api.web import LONDON, role_name
 from domain.rules import rule
+from domain.schemas import Recipient
 from store import case_service
 from store.casework import Case, ChronologyEntry, Deadline, DeadlineStatus
 from store.register import Staff
@@ -126,6 +127,8 @@ def _shown(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, Enum):
         return str(value.value)
+    if isinstance(value, Recipient):
+        return recipient_words(value)
     if isinstance(value, list | tuple):
         return ", ".join(_shown(v) for v in value)
     return str(value)
@@ -138,7 +141,9 @@ def facts_shown(process: Process | None, facts: dict[str, Any]) -> list[tuple[st
     except ValidationError:
         typed = None
     values = {k: getattr(typed, k) for k in facts} if typed is not None else facts
-    return [(humanise(k), _shown(v)) for k, v in values.items() if v not in (None, "", [], {})]
+    titles = {k: info.title for k, info in process.facts.model_fields.items()} if process else {}
+    shown = {k: v for k, v in values.items() if v not in (None, "", [], {})}
+    return [(titles.get(k) or humanise(k), _shown(v)) for k, v in shown.items()]
 
 
 def next_due() -> Any:

@@ -2,7 +2,8 @@
 
 A control is named as the API names its field in a 422 (`facts.request_received`, `body.note`), so an
 API refusal lands next to the control it is about. Nested models are flattened (`body.adviser.kind`);
-lists of choices become multi-selects, lists of plain values one per line, anything else JSON.
+lists of choices become multi-selects, lists of plain values one per line, lists of models picked by one
+field (recipients, by kind) checkboxes, anything else JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
+from domain.schemas import Recipient
+
 Choices = Sequence[tuple[str, str]]
 Values = dict[str, str | list[str]]
 MULTI = ("multiselect", "lines")
@@ -31,6 +34,18 @@ PARSERS = {
     "time": dt.time.fromisoformat,
 }
 UK_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+# Who can be picked without naming a person or an agency: a recipient kind, in plain words.
+RECIPIENT_KINDS: Choices = (
+    ("parent", "Parent or carer"),
+    ("headteacher", "Headteacher"),
+    ("la_sen", "LA SEN officer"),
+    ("ep_service", "Educational psychologist"),
+    ("health", "Health"),
+    ("social_care", "Social care"),
+    ("other", "Other professional"),
+)
+# Models a list of which is ticked from checkboxes: the field each ticked box fills, and the boxes.
+PICKED: dict[type[BaseModel], tuple[str, Choices]] = {Recipient: ("kind", RECIPIENT_KINDS)}
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class FormField:
     max: str = ""
     step: str = ""
     maxlength: int | None = None
+    item_key: str = ""  # a multiselect of models: each ticked value becomes {item_key: value}
 
     @property
     def id(self) -> str:
@@ -71,6 +87,13 @@ def humanise(name: str) -> str:
     """`request_received` or `submit-for-approval` as words: 'Request received', 'Submit for approval'."""
     words = re.sub(r"[_\-.]+", " ", name).strip()
     return words[:1].upper() + words[1:]
+
+
+def recipient_words(recipient: Recipient) -> str:
+    """A recipient in plain words: 'Educational psychologist', 'Staff 3'."""
+    words = dict(RECIPIENT_KINDS).get(recipient.kind) or humanise(recipient.kind)
+    ident = recipient.staff_id or recipient.agency_id
+    return f"{words} {ident}" if ident else words
 
 
 def _strip_optional(annotation: Any) -> tuple[Any, bool]:
@@ -97,10 +120,19 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+def _picked(annotation: Any) -> tuple[str, Choices]:
+    """For a list of a model picked by one field: that field and its choices; else ('', ())."""
+    if get_origin(annotation) not in (list, set, tuple, frozenset):
+        return "", ()
+    return PICKED.get(_strip_optional((get_args(annotation) or (Any,))[0])[0], ("", ()))
+
+
 def _kind(annotation: Any, info: FieldInfo) -> tuple[str, Choices]:
     """Which input renders a value of this type (checked in order: datetime is also a date)."""
     if choices := _choices_of(annotation):
         return "select", choices
+    if choices := _picked(annotation)[1]:
+        return "multiselect", choices
     if get_origin(annotation) in (list, set, tuple, frozenset):
         inner = _strip_optional((get_args(annotation) or (Any,))[0])[0]
         if choices := _choices_of(inner):
@@ -161,6 +193,7 @@ def _field(name: str, path: tuple[str, ...], info: FieldInfo, choices: Choices |
         max="" if high is None else str(high),
         step="any" if annotation is float else ("1" if kind == "number" else ""),
         maxlength=_constraint(info, at.MaxLen, "max_length") if kind in ("text", "textarea") else None,
+        item_key=_picked(annotation)[0] if kind == "multiselect" else "",
     )
 
 
@@ -203,7 +236,7 @@ def _value(field: FormField, raw: str | list[str]) -> tuple[bool, Any]:
     if field.kind == "checkbox":
         return True, bool(raw)
     if field.kind == "multiselect":
-        return bool(raw), list(raw)
+        return bool(raw), [{field.item_key: v} for v in raw] if field.item_key else list(raw)
     if field.kind == "lines":
         lines = [line.strip() for line in "\n".join(raw).splitlines() if line.strip()]
         return bool(lines), lines

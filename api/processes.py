@@ -17,13 +17,14 @@ from workflows.records_request import RecordsRequest
 
 @dataclass(frozen=True)
 class Action:
-    """An API action: the workflow Update it runs and the payload model (the API adds `actor`)."""
+    """An API action: the workflow Update it runs, the payload model (the API adds `actor`), its words."""
 
     update: str
     payload: type[BaseModel]
+    title: str = ""  # as buttons and headings show it; empty: the action's name in words
 
 
-GENERIC_ACTIONS = {"change-due-date": Action("change_due_date", DueDateChange)}
+GENERIC_ACTIONS = {"change-due-date": Action("change_due_date", DueDateChange, "Change a due date")}
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,26 @@ PROCESSES: dict[str, Process] = {
             run=AnnualReview.run,
             build_input=lambda case, facts, actor: facts.build_input(case, actor),
             actions={
-                "set-meeting": Action("set_meeting", ar.SetMeeting),
-                "reschedule-meeting": Action("reschedule_meeting", ar.RescheduleMeeting),
-                "record-advice": Action("record_advice", ar.AdviceReceived),
-                "record-parent-views": Action("record_parent_views", ar.ParentViews),
-                "record-meeting": Action("record_meeting", ar.MeetingRecord),
-                "submit-report": Action("submit_report", ar.ReportDraft),
-                "record-la-decision": Action("record_la_decision", ar.LADecision),
-                "record-amendment-notice": Action("record_amendment_notice", ar.AmendmentNotice),
-                "record-parent-comments": Action("record_parent_comments", ar.ParentComments),
-                "record-final-plan": Action("record_final_plan", ar.FinalPlan),
+                "set-meeting": Action("set_meeting", ar.SetMeeting, "Set the review meeting"),
+                "reschedule-meeting": Action(
+                    "reschedule_meeting", ar.RescheduleMeeting, "Move the review meeting"
+                ),
+                "record-advice": Action("record_advice", ar.AdviceReceived, "Record advice received"),
+                "record-parent-views": Action(
+                    "record_parent_views", ar.ParentViews, "Record the parents' views"
+                ),
+                "record-meeting": Action("record_meeting", ar.MeetingRecord, "Record the meeting"),
+                "submit-report": Action(
+                    "submit_report", ar.ReportDraft, "Submit the report for the headteacher's approval"
+                ),
+                "record-la-decision": Action("record_la_decision", ar.LADecision, "Record the LA's decision"),
+                "record-amendment-notice": Action(
+                    "record_amendment_notice", ar.AmendmentNotice, "Record the LA's proposed amendments"
+                ),
+                "record-parent-comments": Action(
+                    "record_parent_comments", ar.ParentComments, "Record the parents' comments"
+                ),
+                "record-final-plan": Action("record_final_plan", ar.FinalPlan, "Record the final plan"),
             },
         ),
     ]

@@ -84,19 +84,47 @@ class AnnualReviewInput(BaseModel):
 class AnnualReviewStart(BaseModel):
     """What the SENDCo gives to start a pupil's annual review case."""
 
-    cycle_start: dt.date = Field(description="the plan's issue date, or the last review's conclusion date")
-    year_group: int = Field(ge=-3, le=14, description="year group on cycle_start: Reception 0, nursery < 0")
-    under5: bool = False
-    under5_months: int = Field(default=6, ge=3, le=6)
-    transfer: Transfer = "none"
-    transfer_year: int | None = None
-    transfer_date: dt.date | None = None
-    advice_request_weeks: int = Field(default=6, ge=1, le=12)
-    planning_lead_weeks: int = Field(default=2, ge=0, le=12)
+    cycle_start: dt.date = Field(
+        title="Plan issued or last review concluded",
+        description="the plan's issue date, or the last review's conclusion date",
+    )
+    year_group: int = Field(
+        ge=-3,
+        le=14,
+        title="Year group then",
+        description="on that date: Reception 0, nursery below 0",
+    )
+    under5: bool = Field(default=False, title="Under 5 (reviews every few months)")
+    under5_months: int = Field(default=6, ge=3, le=6, title="Months between reviews, if under 5")
+    transfer: Transfer = Field(
+        default="none",
+        title="Transfer this cycle",
+        description="phase: to the next school phase (15 Feb); post16: to post-16 education (31 Mar)",
+    )
+    transfer_year: int | None = Field(default=None, title="Year of the transfer (phase or post16)")
+    transfer_date: dt.date | None = Field(default=None, title="Date of the transfer (post16 other)")
+    advice_request_weeks: int = Field(
+        default=6, ge=1, le=12, title="Weeks before the meeting to ask for advice"
+    )
+    planning_lead_weeks: int = Field(
+        default=2, ge=0, le=12, title="Weeks to set the meeting date before asking for advice"
+    )
     local_authority: str | None = Field(default=None, max_length=100)
-    la_sen_agency_id: int | None = Field(default=None, description="the LA SEN team, if not the pupil's LA's")
-    optional_invitees: list[Recipient] = Field(default_factory=list)
-    advisers: list[Recipient] = Field(default_factory=list)
+    la_sen_agency_id: int | None = Field(
+        default=None,
+        title="LA SEN team (if not the pupil's LA's)",
+        description="its agency id in the register",
+    )
+    optional_invitees: list[Recipient] = Field(
+        default_factory=list,
+        title="Also invite",
+        description="the parent, headteacher, LA SEN officer, health and social care are always invited",
+    )
+    advisers: list[Recipient] = Field(
+        default_factory=list,
+        title="Ask for written advice from",
+        description="each must be invited; none ticked: every professional invited",
+    )
 
     @model_validator(mode="after")
     def _facts_valid(self) -> AnnualReviewStart:
@@ -142,10 +170,12 @@ class SetMeeting(BaseModel):
     """The review meeting; a date after the latest meeting date or with short notice needs a reason."""
 
     actor: Actor
-    meeting_at: dt.datetime = Field(description="start, UK local time")
-    minutes: int = Field(default=60, ge=15, le=480)
+    meeting_at: dt.datetime = Field(title="Meeting starts", description="UK local time")
+    minutes: int = Field(default=60, ge=15, le=480, title="Length in minutes")
     location: str = Field(default="", max_length=200)
-    breach_reason: str = Field(default="", max_length=1000)
+    breach_reason: str = Field(
+        default="", max_length=1000, title="Reason, if the date is late or at short notice"
+    )
 
 
 class RescheduleMeeting(SetMeeting):
@@ -178,10 +208,12 @@ class MeetingRecord(BaseModel):
     attended: list[Recipient] = Field(min_length=1)
     pupil_views: str = Field(min_length=1, max_length=4000)
     parent_views: str = Field(min_length=1, max_length=4000)
-    outcomes_progress: str = Field(min_length=1, max_length=8000)
+    outcomes_progress: str = Field(min_length=1, max_length=8000, title="Progress towards the outcomes")
     recommendation: Recommendation
-    proposed_changes: str = Field(default="", max_length=8000)
-    preparing_for_adulthood: str = Field(default="", max_length=4000)
+    proposed_changes: str = Field(default="", max_length=8000, title="Proposed changes (to amend)")
+    preparing_for_adulthood: str = Field(
+        default="", max_length=4000, title="Preparing for adulthood (from Year 9)"
+    )
 
     @model_validator(mode="after")
     def _amend_has_changes(self) -> MeetingRecord:
@@ -204,7 +236,9 @@ class LADecision(BaseModel):
     actor: Actor
     decision: Recommendation
     decided_on: dt.date
-    amendment_notice_served: dt.date | None = None
+    amendment_notice_served: dt.date | None = Field(
+        default=None, title="Amendment notice served on (with a decision to amend)"
+    )
     note: str = Field(default="", max_length=2000)
 
     @model_validator(mode="after")

@@ -227,7 +227,7 @@ def _action_form(name: str, spec: Action, deadlines: list[DeadlineView]) -> Acti
     fields = forms.form_fields(spec.payload, prefix="body", choices=choices)
     return ActionForm(
         name=name,
-        label=forms.humanise(name),
+        label=spec.title or forms.humanise(name),
         hint=next(iter((spec.payload.__doc__ or "").strip().splitlines()), ""),
         fields=fields,
         values=forms.defaults(fields),

@@ -246,3 +246,43 @@ def test_no_worker_answering_keeps_the_form(app, live_api, sendco, pupil, monkey
         assert r.status_code == 200  # unknown filters are ignored, not an error page
         missing = client.get("/cases/no-such-case")
         assert missing.status_code == 404 and "There is no such case" in missing.text
+
+
+async def test_an_annual_review_started_with_its_invitees_ticked(browser, live_api, sendco, pupil) -> None:  # type: ignore[no-untyped-def]
+    _, page = await signed_in(browser, live_api, sendco[1])
+    await page.goto("/cases/new?process=annual_review")
+    await page.get_by_label("Pupil", exact=True).select_option(str(pupil.id))
+    await page.get_by_label("Plan issued or last review concluded").fill(
+        (dt.date.today() - dt.timedelta(days=60)).isoformat()
+    )
+    await page.get_by_label("Year group then").fill("6")
+    invitees = page.get_by_role("group", name=re.compile("^Also invite"))
+    advisers = page.get_by_role("group", name=re.compile("^Ask for written advice from"))
+    await expect(invitees.get_by_role("checkbox")).to_have_count(7)
+    await invitees.get_by_label("Educational psychologist").check()
+    await advisers.get_by_label("Educational psychologist").check()
+    await page.screenshot(path=SHOTS / "case_new_annual_review_ticked.png", full_page=True)
+
+    # A Year 6 pupil is not under 5: refused, and the ticked boxes are still ticked.
+    await page.get_by_label("Under 5 (reviews every few months)", exact=True).check()
+    await page.get_by_role("button", name="Start the case").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The case was not started")
+    await expect(page.locator(".field.invalid")).to_contain_text("is not under 5")
+    await expect(invitees.get_by_label("Educational psychologist")).to_be_checked()
+    await expect(advisers.get_by_label("Educational psychologist")).to_be_checked()
+    await expect(invitees.get_by_label("Health")).not_to_be_checked()
+    await page.get_by_label("Under 5 (reviews every few months)", exact=True).uncheck()
+    await page.get_by_role("button", name="Start the case").click()
+    await expect(page.get_by_role("status")).to_contain_text("Case started")
+
+    # The case (once the workflow has written its facts) has the EP as an invitee and an adviser.
+    case_url = page.url.removeprefix(live_api)
+    await until_shown(page, case_url, "Invitees")
+    about = page.locator("dl.fields")
+    await expect(about.locator("dt", has_text="Invitees").locator("+ dd")).to_contain_text("ep_service")
+    advice = about.locator("dt", has_text="Ask for written advice from").locator("+ dd")
+    await expect(advice).to_have_text("ep_service")
+    await expect(page.locator("#action-record-la-decision summary")).to_have_text("Record the LA's decision")
+    with client_for(live_api, sendco[1]) as api:
+        facts = api.get(f"/api/v1{case_url}").json()["facts"]
+    assert "ep_service" in facts["invitees"] and facts["advisers"] == ["ep_service"]
