@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from domain.schemas import RECIPIENT_WORDS
 from engine.settings import ROOT
 
 EMAIL_TEMPLATES = ROOT / "templates" / "email"
@@ -37,22 +38,12 @@ def days_phrase(days: int) -> str:
     return "tomorrow" if days == 1 else f"in {days} days"
 
 
-OWNERS = {
-    "sendco": "the SENDCo",
-    "headteacher": "the headteacher",
-    "staff": "school staff",
-    "parent": "parents and carers",
-    "la_sen": "the local authority SEN team",
-    "ep_service": "the educational psychology service",
-    "health": "health services",
-    "social_care": "social care",
-    "other": "another agency",
-}
 
 
 def who(owner: str) -> str:
     """A role or agency kind in words: 'la_sen' -> 'the local authority SEN team'."""
-    return OWNERS.get(owner, owner.replace("_", " "))
+    words = RECIPIENT_WORDS.get(owner)
+    return words[1] if words else owner.replace("_", " ")
 
 
 @lru_cache

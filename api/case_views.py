@@ -15,7 +15,7 @@ from api.forms import humanise, recipient_words
 from api.processes import PROCESSES, Process
 from api.web import LONDON, role_name
 from domain.rules import rule
-from domain.schemas import Recipient
+from domain.schemas import RECIPIENT_WORDS, Recipient
 from store import case_service
 from store.casework import Case, ChronologyEntry, Deadline, DeadlineStatus
 from store.register import Staff
@@ -131,6 +131,8 @@ def _shown(value: Any) -> str:
         return recipient_words(value)
     if isinstance(value, list | tuple):
         return ", ".join(_shown(v) for v in value)
+    if isinstance(value, str) and value in RECIPIENT_WORDS:  # a recipient kind, as workflows list them
+        return RECIPIENT_WORDS[value][0]
     return str(value)
 
 

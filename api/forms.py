@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
-from domain.schemas import Recipient
+from domain.schemas import RECIPIENT_WORDS, Recipient
 
 Choices = Sequence[tuple[str, str]]
 Values = dict[str, str | list[str]]
@@ -35,14 +35,9 @@ PARSERS = {
 }
 UK_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
 # Who can be picked without naming a person or an agency: a recipient kind, in plain words.
-RECIPIENT_KINDS: Choices = (
-    ("parent", "Parent or carer"),
-    ("headteacher", "Headteacher"),
-    ("la_sen", "LA SEN officer"),
-    ("ep_service", "Educational psychologist"),
-    ("health", "Health"),
-    ("social_care", "Social care"),
-    ("other", "Other professional"),
+RECIPIENT_KINDS: Choices = tuple(
+    (kind, RECIPIENT_WORDS[kind][0])
+    for kind in ("parent", "headteacher", "la_sen", "ep_service", "health", "social_care", "other")
 )
 # Models a list of which is ticked from checkboxes: the field each ticked box fills, and the boxes.
 PICKED: dict[type[BaseModel], tuple[str, Choices]] = {Recipient: ("kind", RECIPIENT_KINDS)}
@@ -91,7 +86,7 @@ def humanise(name: str) -> str:
 
 def recipient_words(recipient: Recipient) -> str:
     """A recipient in plain words: 'Educational psychologist', 'Staff 3'."""
-    words = dict(RECIPIENT_KINDS).get(recipient.kind) or humanise(recipient.kind)
+    words = RECIPIENT_WORDS.get(recipient.kind, (humanise(recipient.kind), ""))[0]
     ident = recipient.staff_id or recipient.agency_id
     return f"{words} {ident}" if ident else words
 

@@ -50,6 +50,20 @@ class Recipient(BaseModel):
         return f"{self.kind}:{ident}" if ident else self.kind
 
 
+# Each kind of recipient in words: (a label, the same in a sentence).
+RECIPIENT_WORDS: dict[str, tuple[str, str]] = {
+    "sendco": ("SENDCo", "the SENDCo"),
+    "headteacher": ("Headteacher", "the headteacher"),
+    "staff": ("School staff", "school staff"),
+    "parent": ("Parent or carer", "parents and carers"),
+    "la_sen": ("LA SEN officer", "the local authority SEN team"),
+    "ep_service": ("Educational psychologist", "the educational psychology service"),
+    "health": ("Health", "health services"),
+    "social_care": ("Social care", "social care"),
+    "other": ("Other professional", "another agency"),
+}
+
+
 class SchoolCalendar(BaseModel):
     """What a workflow needs of the school's calendar for its own date arithmetic."""
 
