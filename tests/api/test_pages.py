@@ -279,7 +279,9 @@ async def test_an_annual_review_started_with_its_invitees_ticked(browser, live_a
     case_url = page.url.removeprefix(live_api)
     await until_shown(page, case_url, "Invitees")
     about = page.locator("dl.fields")
-    await expect(about.locator("dt", has_text="Invitees").locator("+ dd")).to_contain_text("Educational psychologist")
+    await expect(about.locator("dt", has_text="Invitees").locator("+ dd")).to_contain_text(
+        "Educational psychologist"
+    )
     advice = about.locator("dt", has_text="Ask for written advice from").locator("+ dd")
     await expect(advice).to_have_text("Educational psychologist")
     await expect(page.locator("#action-record-la-decision summary")).to_have_text("Record the LA's decision")
