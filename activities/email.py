@@ -144,22 +144,21 @@ def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int] | EmailResult:
         settings = get_settings()
         row = row or _new_row(req)
         try:
-            copies = [
-                _outgoing(req, _render(session, req, case, person, settings), person, settings)
-                for person in people
-                if person.email not in row.delivered
-            ]
+            rendered = {p.email: _render(session, req, case, p, settings) for p in people}
         except TemplateError as exc:
             raise ApplicationError(
                 f"email template {req.template} failed: {exc}", type="EmailTemplateError", non_retryable=True
             ) from None
         row.status = OutboxStatus.pending
         row.recipients = [p.email for p in people]
-        row.subject = _render(session, req, case, people[0], settings).subject[:300]
+        row.subject = rendered[people[0].email].subject[:300]
         row.template = req.template
         row.case_id = req.case_id
         row.attempts += 1
         session.add(row)
+        copies = [
+            _outgoing(req, rendered[p.email], p, settings) for p in people if p.email not in row.delivered
+        ]
         return copies, len(people)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -32,7 +34,7 @@ class CaseWorkflow:
         step: str,
         title: str,
         rule_id: str,
-        due,
+        due: date,
         owner: Recipient,
         policy: Policy | None = None,
     ) -> Deadline:

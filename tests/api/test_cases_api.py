@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.conftest import client_for
 
-
-@pytest.fixture
-def sendco_http(live_api, sendco) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_for(live_api, sendco[1]) as c:
-        yield c
-
-
-@pytest.fixture
-def head_http(live_api, headteacher) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_for(live_api, headteacher[1]) as c:
-        yield c
-
-
-@pytest.fixture
-def teacher_http(live_api, teacher) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
-    with client_for(live_api, teacher[1]) as c:
-        yield c
+# Every test here goes to the API served with a real dev server and worker behind it.
+pytestmark = pytest.mark.usefixtures("live_api")
 
 
 def eventually(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
@@ -49,10 +33,10 @@ def start_records_request(client: httpx.Client, pupil_id: int) -> str:
     return r.json()["id"]
 
 
-def test_a_records_request_from_start_to_close(sendco_http, head_http, teacher_http, pupil, smtp):  # type: ignore[no-untyped-def]
-    case_id = start_records_request(sendco_http, pupil.id)
+def test_a_records_request_from_start_to_close(as_sendco, as_head, as_teacher, pupil, smtp):  # type: ignore[no-untyped-def]
+    case_id = start_records_request(as_sendco, pupil.id)
     view = eventually(
-        lambda: (v := sendco_http.get(f"/api/v1/cases/{case_id}").json())["step"] == "preparing" and v
+        lambda: (v := as_sendco.get(f"/api/v1/cases/{case_id}").json())["step"] == "preparing" and v
     )
     assert view["status"] == "open"
     assert "submit it for the headteacher's approval" in view["next_action"]
@@ -61,58 +45,58 @@ def test_a_records_request_from_start_to_close(sendco_http, head_http, teacher_h
     assert view["workflow_id"] == f"records_request-{case_id}"  # no personal data in the id
 
     # Approving before anything was submitted is not valid now.
-    r = sendco_http.post(
+    r = as_sendco.post(
         f"/api/v1/cases/{case_id}/actions/record-disclosure", json={"disclosed_on": "2026-01-01"}
     )
     assert r.status_code == 409, r.text
 
-    r = teacher_http.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "pack ready"})
+    r = as_teacher.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "pack ready"})
     assert r.status_code == 403
-    r = sendco_http.post(
+    r = as_sendco.post(
         f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "Record gathered"}
     )
     assert r.status_code == 200, r.text
 
     def pending_for_case() -> dict | None:
-        items = head_http.get("/api/v1/approvals").json()["items"]
+        items = as_head.get("/api/v1/approvals").json()["items"]
         return next((a for a in items if a["case_id"] == case_id), None)
 
     approval = eventually(pending_for_case)
     assert approval["status"] == "pending" and approval["summary"] == "Record gathered"
     decision = f"/api/v1/approvals/{approval['id']}/decision"
-    assert sendco_http.post(decision, json={"approve": True}).status_code == 403
-    assert teacher_http.post(decision, json={"approve": True}).status_code == 403
-    r = head_http.post(decision, json={"approve": True, "comment": "Fine to release"})
+    assert as_sendco.post(decision, json={"approve": True}).status_code == 403
+    assert as_teacher.post(decision, json={"approve": True}).status_code == 403
+    r = as_head.post(decision, json={"approve": True, "comment": "Fine to release"})
     assert r.status_code == 200, r.text
     assert r.json()["result"] == "approved"
-    again = head_http.post(decision, json={"approve": False, "comment": "changed my mind"})
+    again = as_head.post(decision, json={"approve": False, "comment": "changed my mind"})
     assert again.status_code == 409
 
-    eventually(lambda: sendco_http.get(f"/api/v1/cases/{case_id}").json()["step"] == "disclosing")
-    r = sendco_http.post(
+    eventually(lambda: as_sendco.get(f"/api/v1/cases/{case_id}").json()["step"] == "disclosing")
+    r = as_sendco.post(
         f"/api/v1/cases/{case_id}/actions/record-disclosure",
         json={"disclosed_on": dt.date.today().isoformat()},
     )
     assert r.status_code == 200, r.text
     view = eventually(
-        lambda: (v := sendco_http.get(f"/api/v1/cases/{case_id}").json())["status"] == "closed" and v
+        lambda: (v := as_sendco.get(f"/api/v1/cases/{case_id}").json())["status"] == "closed" and v
     )
     assert view["next_deadline"] is None
     [deadline] = view["deadlines"]
     assert (deadline["rule_id"], deadline["status"]) == ("TR-RECORDS-ACCESS", "met")
 
-    chronology = sendco_http.get(f"/api/v1/cases/{case_id}/chronology").json()
+    chronology = as_sendco.get(f"/api/v1/cases/{case_id}/chronology").json()
     actions = [(e["action"], e["actor"]) for e in chronology]
-    assert ("submitted-for-approval", f"staff:{sendco_http_staff(sendco_http)}") in actions
+    assert ("submitted-for-approval", f"staff:{sendco_http_staff(as_sendco)}") in actions
     assert any(a == "approval-approved" and who.startswith("staff:") for a, who in actions)
-    assert ("record-disclosed", f"staff:{sendco_http_staff(sendco_http)}") in actions
+    assert ("record-disclosed", f"staff:{sendco_http_staff(as_sendco)}") in actions
 
     # Acting on a closed case is refused.
-    r = sendco_http.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "again"})
+    r = as_sendco.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "again"})
     assert r.status_code == 409
 
     # The headteacher was asked by email, and the SENDCo told of the decision.
-    outbox = sendco_http.get("/api/v1/outbox", params={"case_id": case_id}).json()["items"]
+    outbox = as_sendco.get("/api/v1/outbox", params={"case_id": case_id}).json()["items"]
     assert {m["template"] for m in outbox} >= {"approval-request", "approval-decided"}
     assert all(m["status"] == "sent" for m in outbox)
 
@@ -121,11 +105,11 @@ def sendco_http_staff(client: httpx.Client) -> int:
     return client.get("/api/v1/staff", params={"role": "sendco"}).json()["items"][0]["id"]
 
 
-def test_bad_starts_are_refused_with_the_reason(sendco_http, teacher_http, pupil):  # type: ignore[no-untyped-def]
-    before = sendco_http.get("/api/v1/cases").json()["total"]
-    r = sendco_http.post("/api/v1/cases", json={"process": "nonsense", "pupil_id": pupil.id, "facts": {}})
+def test_bad_starts_are_refused_with_the_reason(as_sendco, as_teacher, pupil):  # type: ignore[no-untyped-def]
+    before = as_sendco.get("/api/v1/cases").json()["total"]
+    r = as_sendco.post("/api/v1/cases", json={"process": "nonsense", "pupil_id": pupil.id, "facts": {}})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "process"
-    r = sendco_http.post(
+    r = as_sendco.post(
         "/api/v1/cases",
         json={
             "process": "records_request",
@@ -134,12 +118,12 @@ def test_bad_starts_are_refused_with_the_reason(sendco_http, teacher_http, pupil
         },
     )
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "facts.request_received"
-    r = sendco_http.post(
+    r = as_sendco.post(
         "/api/v1/cases",
         json={"process": "records_request", "pupil_id": 99999, "facts": {"request_received": "2026-11-20"}},
     )
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "pupil_id"
-    r = teacher_http.post(
+    r = as_teacher.post(
         "/api/v1/cases",
         json={
             "process": "records_request",
@@ -149,25 +133,25 @@ def test_bad_starts_are_refused_with_the_reason(sendco_http, teacher_http, pupil
     )
     assert r.status_code == 403
     uninvited = {"cycle_start": "2026-03-02", "year_group": 4, "advisers": [{"kind": "ep_service"}]}
-    r = sendco_http.post(
+    r = as_sendco.post(
         "/api/v1/cases", json={"process": "annual_review", "pupil_id": pupil.id, "facts": uninvited}
     )
     assert r.status_code == 422, r.text
     assert "advisers must be invited" in r.json()["detail"][0]["reason"]
-    assert sendco_http.get("/api/v1/cases").json()["total"] == before  # nothing was written
-    assert sendco_http.get("/api/v1/cases/no-such-case").status_code == 404
-    assert httpx.get(f"{sendco_http.base_url}/api/v1/cases").status_code == 401
+    assert as_sendco.get("/api/v1/cases").json()["total"] == before  # nothing was written
+    assert as_sendco.get("/api/v1/cases/no-such-case").status_code == 404
+    assert httpx.get(f"{as_sendco.base_url}/api/v1/cases").status_code == 401
 
 
-def test_no_worker_answering_is_503_not_a_hang(app, sendco_http, pupil, monkeypatch):  # type: ignore[no-untyped-def]
+def test_no_worker_answering_is_503_not_a_hang(app, as_sendco, pupil, monkeypatch):  # type: ignore[no-untyped-def]
     import api.temporal_calls
 
     monkeypatch.setattr(api.temporal_calls, "ANSWER_WITHIN", dt.timedelta(seconds=2))
-    before = sendco_http.get("/api/v1/cases").json()["total"]
+    before = as_sendco.get("/api/v1/cases").json()["total"]
     queue = app.state.task_queue
     app.state.task_queue = "nobody-polls-this-queue"
     try:
-        r = sendco_http.post(
+        r = as_sendco.post(
             "/api/v1/cases",
             json={
                 "process": "records_request",
@@ -179,17 +163,17 @@ def test_no_worker_answering_is_503_not_a_hang(app, sendco_http, pupil, monkeypa
         app.state.task_queue = queue
     assert r.status_code == 503
     assert "no worker" in r.json()["detail"]
-    assert sendco_http.get("/api/v1/cases").json()["total"] == before
+    assert as_sendco.get("/api/v1/cases").json()["total"] == before
 
 
-def test_staff_of_another_school_cannot_see_or_touch_the_case(live_api, sendco_http, pupil, engine):  # type: ignore[no-untyped-def]
+def test_staff_of_another_school_cannot_see_or_touch_the_case(live_api, as_sendco, pupil, engine):  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
     from api.security import issue_token
     from domain.schemas import Role
     from store.register import School, Staff
 
-    case_id = start_records_request(sendco_http, pupil.id)
+    case_id = start_records_request(as_sendco, pupil.id)
     with Session(engine, expire_on_commit=False) as s:
         other = School(name="Other Academy", local_authority="Kent")
         s.add(other)
