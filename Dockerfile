@@ -11,6 +11,7 @@ WORKDIR /app
 # The sources only: never .venv, .git or var/ (development databases hold pupils' personal data).
 COPY pyproject.toml worker.py ./
 COPY domain/ domain/
+COPY infra/ infra/
 COPY store/ store/
 COPY engine/ engine/
 COPY workflows/ workflows/

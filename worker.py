@@ -13,12 +13,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.email import EMAIL_ACTIVITIES
 from activities.records import RECORD_ACTIVITIES
-from engine.settings import get_settings
-from engine.temporal import connect
-from workflows.annual_review import AnnualReview
-from workflows.records_request import RecordsRequest
+from infra.settings import get_settings
+from infra.temporal import connect
+from workflows.registry import PROCESSES
 
-WORKFLOWS = [RecordsRequest, AnnualReview]
+WORKFLOWS = [p.workflow for p in PROCESSES.values()]
 ACTIVITIES = [*RECORD_ACTIVITIES, *EMAIL_ACTIVITIES]
 # Pure domain code and the bank-holiday tables it reads are shared with the sandbox, not re-imported.
 SANDBOX = SandboxedWorkflowRunner(

@@ -24,10 +24,10 @@ from temporalio.exceptions import ApplicationError
 from activities.recipients import Person, greeting_name, resolve
 from activities.rendering import Rendered, render
 from domain.schemas import EmailRequest, EmailResult, Invite, Recipient
-from engine.settings import Settings, get_settings
+from infra.database import session_scope
+from infra.settings import Settings, get_settings
 from store.casework import Case, OutboxMessage, OutboxStatus
 from store.chronology import append
-from store.db import session_scope
 from store.register import Pupil, School
 
 log = logging.getLogger(__name__)

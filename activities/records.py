@@ -6,9 +6,9 @@ from sqlmodel import Session, select
 from temporalio import activity
 
 from domain.schemas import ApprovalRecord, CaseProgress, CaseRecord, DeadlineRecord
+from infra.database import session_scope
 from store import chronology
 from store.casework import Approval, Case, CaseStatus, Deadline, DeadlineStatus
-from store.db import session_scope
 
 
 @activity.defn(name="record_case")

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.schemas import RECIPIENT_WORDS
-from engine.settings import ROOT
+from infra.settings import ROOT
 
 EMAIL_TEMPLATES = ROOT / "templates" / "email"
 
@@ -36,8 +36,6 @@ def days_phrase(days: int) -> str:
     if days <= 0:
         return "today"
     return "tomorrow" if days == 1 else f"in {days} days"
-
-
 
 
 def who(owner: str) -> str:

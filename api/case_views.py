@@ -12,13 +12,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.forms import humanise, recipient_words
-from api.processes import PROCESSES, Process
 from api.web import LONDON, role_name
 from domain.rules import rule
 from domain.schemas import RECIPIENT_WORDS, Recipient
 from store import case_service
 from store.casework import Case, ChronologyEntry, Deadline, DeadlineStatus
 from store.register import Staff
+from workflows.process import Process
+from workflows.registry import PROCESSES
 
 SOON_DAYS = 7
 OPEN_DEADLINE = (DeadlineStatus.pending, DeadlineStatus.missed, DeadlineStatus.escalated)
@@ -139,11 +140,11 @@ def _shown(value: Any) -> str:
 def facts_shown(process: Process | None, facts: dict[str, Any]) -> list[tuple[str, str]]:
     """The facts a case started from, labelled and readable (as stored if the model no longer fits)."""
     try:
-        typed = process.facts.model_validate(facts) if process else None
+        typed = process.start.model_validate(facts) if process else None
     except ValidationError:
         typed = None
     values = {k: getattr(typed, k) for k in facts} if typed is not None else facts
-    titles = {k: info.title for k, info in process.facts.model_fields.items()} if process else {}
+    titles = {k: info.title for k, info in process.start.model_fields.items()} if process else {}
     shown = {k: v for k, v in values.items() if v not in (None, "", [], {})}
     return [(titles.get(k) or humanise(k), _shown(v)) for k, v in shown.items()]
 

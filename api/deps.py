@@ -9,10 +9,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from api.security import staff_for_token
 from domain.schemas import Actor, Role
-from store.db import get_engine
+from infra.database import get_engine
 from store.register import Staff
+from store.tokens import staff_for_token
 
 bearer = HTTPBearer(auto_error=False, description="A token from `send-engine issue-token`")
 

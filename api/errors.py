@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from store.register_service import InvalidInput, NotFound, RegisterError
+from store.register_service import InvalidInput, NotFound, OtherSchool, RegisterError
 
 # Where FastAPI says a value came from; the field is what follows.
 _SOURCES = {"body", "query", "path", "header", "cookie"}
@@ -82,6 +82,8 @@ async def _register_refused(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RegisterError)
     if isinstance(exc, InvalidInput):
         return refusal(status.HTTP_422_UNPROCESSABLE_CONTENT, problems(exc.errors))
+    if isinstance(exc, OtherSchool):
+        return refusal(status.HTTP_403_FORBIDDEN, [{"field": exc.field, "reason": exc.reason}])
     if isinstance(exc, NotFound):
         return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": exc.reason})
     return refusal(status.HTTP_409_CONFLICT, [{"field": exc.field, "reason": exc.reason}])  # HasOpenCases

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
-from engine.settings import get_settings
-from store.db import get_engine
+from infra.database import get_engine
+from infra.settings import get_settings
 
 # One router module per resource, each exposing `router` (and web pages under templates/web).
 ROUTERS = [

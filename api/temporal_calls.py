@@ -16,9 +16,9 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from engine.settings import get_settings
-from engine.temporal import connect
-from workflows.case import CaseWorkflow
+from infra.settings import get_settings
+from infra.temporal import connect
+from workflows.kit import CaseWorkflow
 
 ANSWER_WITHIN = timedelta(seconds=10)
 ERROR_STATUS = {"Forbidden": 403, "Conflict": 409, "Invalid": 422}

@@ -14,9 +14,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.deps import SessionDep
 from api.forms import humanise
-from api.security import staff_for_token
-from engine.settings import ROOT, get_settings
+from infra.settings import ROOT, get_settings
 from store.register import Staff
+from store.tokens import staff_for_token
 
 templates = Jinja2Templates(
     env=Environment(

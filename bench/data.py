@@ -14,9 +14,9 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.paging import paginate
 from store import case_service
 from store.casework import Case, CaseStatus, Deadline, DeadlineStatus
+from store.paging import paginate
 from store.register import Parent, Pupil, PupilParent, School, Staff
 
 BENCH_PUPIL = "Bench Pupil"

@@ -37,9 +37,9 @@ from bench.baseline_workflow import Trivial, noop
 from bench.data import add_cases, add_pupils, bench_pupil_ids, count, explain
 from bench.scenarios import Scenario, choose
 from bench.stack import Stack, configure
-from engine.settings import ROOT
+from infra.database import get_engine
+from infra.settings import ROOT
 from store.casework import Case, Deadline
-from store.db import get_engine
 from store.register import Pupil
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from api.processes import PROCESSES
+from workflows.registry import PROCESSES
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def records_request(today: dt.date) -> Scenario:
     )
 
 
-# In order of preference: the first one registered in api.processes.PROCESSES is benchmarked.
+# In order of preference: the first one registered in workflows.registry.PROCESSES is benchmarked.
 SCENARIOS: dict[str, Callable[[dt.date], Scenario]] = {
     "annual_review": annual_review,
     "records_request": records_request,

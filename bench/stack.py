@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from engine.run import commands, stop, wait_for_port
 from engine.seed import demo_tokens, seed_demo
-from engine.settings import ROOT, Settings, get_settings
-from store.db import get_engine
+from infra.database import get_engine
+from infra.settings import ROOT, Settings, get_settings
 
 
 def free_port() -> int:

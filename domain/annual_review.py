@@ -8,6 +8,7 @@ Pure: safe inside the Temporal workflow sandbox.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -26,6 +27,18 @@ MAX_YEAR_GROUP = 14  # a plan may run to 25; the year group stops counting at Ye
 MEDIATION_MONTHS = 2  # Regs 33: contact a mediation adviser within 2 months of the decision letter
 APPEAL_MONTHS = 2  # Tribunal rules (secondary): appeal within 2 months of the letter ...
 APPEAL_AFTER_CERTIFICATE_MONTHS = 1  # ... or 1 month of a mediation certificate, whichever is later
+
+
+class ReviewStep(StrEnum):
+    """The steps of one annual review cycle, in the order the law runs them."""
+
+    planning = "planning"
+    meeting_set = "meeting-set"
+    report = "report"
+    report_approval = "report-approval"
+    awaiting_la_decision = "awaiting-la-decision"
+    amending = "amending"
+    closed = "closed"
 
 
 def mandatory_invitees() -> list[Recipient]:

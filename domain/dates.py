@@ -29,6 +29,7 @@ def english_date(moment: datetime) -> date:
     """The date in England at an aware moment."""
     return moment.astimezone(ENGLAND).date()
 
+
 # --- calendar days, weeks and months ---------------------------------------------------------------
 
 

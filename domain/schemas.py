@@ -183,15 +183,3 @@ class StaffAction(BaseModel):
 
     actor: Actor
     note: str = Field(default="", max_length=2000)
-
-
-# --- records request (TR-RECORDS-ACCESS) ---------------------------------------
-class RecordsRequestInput(BaseModel):
-    case: CaseRef
-    request_received: dt.date
-    started_by: Actor
-
-
-class RecordDisclosure(BaseModel):
-    actor: Actor
-    disclosed_on: dt.date

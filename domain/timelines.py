@@ -6,9 +6,8 @@ the dates a workflow will use. Offsets come from domain.rules; pure, safe in the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
@@ -217,32 +216,3 @@ def records_request_timeline(
     calendar = calendar or SchoolYearCalendar()
     due = calendar.add_school_days(facts.request_received, _offset("TR-RECORDS-ACCESS"))
     return [_entry("respond", "TR-RECORDS-ACCESS", due)]
-
-
-# --- the registry the preview endpoint uses ------------------------------------------------------
-
-TimelineFn = Callable[[Any, SchoolYearCalendar | None], list[TimelineEntry]]
-
-PROCESSES: dict[str, tuple[type[BaseModel], TimelineFn]] = {
-    "annual_review": (AnnualReviewFacts, annual_review_timeline),
-    "records_request": (RecordsRequestFacts, records_request_timeline),
-}
-
-
-class UnknownProcess(KeyError):
-    """A process name with no timeline."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown process"
-
-
-def preview(
-    process: str, facts: dict[str, Any], calendar: SchoolYearCalendar | None = None
-) -> list[TimelineEntry]:
-    """The timeline a process would follow from these facts; pydantic ValidationError for bad facts."""
-    try:
-        model, timeline = PROCESSES[process]
-    except KeyError:
-        known = ", ".join(sorted(PROCESSES))
-        raise UnknownProcess(f"unknown process {process!r}: known processes are {known}") from None
-    return timeline(model.model_validate(facts), calendar)

@@ -7,11 +7,11 @@ import sys
 
 from sqlmodel import Session, select
 
-from api.security import issue_token
 from engine.seed import seed_demo
-from engine.settings import get_settings
-from store.db import get_engine
+from infra.database import get_engine
+from infra.settings import get_settings
 from store.register import Staff
+from store.tokens import issue_token
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,9 +11,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from engine.settings import get_settings
+from infra.database import session_scope
+from infra.settings import get_settings
 from store.casework import ReceivedMail
-from store.db import session_scope
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ import time
 from sqlmodel import Session
 
 from engine.seed import demo_tokens, seed_demo
-from engine.settings import ROOT, Settings, get_settings
-from engine.temporal import TEMPORAL_CLI
-from store.db import get_engine
+from infra.database import get_engine
+from infra.settings import ROOT, Settings, get_settings
+from infra.temporal import TEMPORAL_CLI
 
 READY_WITHIN = 60.0
 

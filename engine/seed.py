@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from api.security import issue_token
 from domain.schemas import Role
 from store.register import Agency, AgencyKind, Parent, Pupil, PupilParent, School, Staff
+from store.tokens import issue_token
 
 STAFF = [
     ("Sam Patel", "sendco@oakfield.example.org", Role.sendco),

@@ -6,7 +6,10 @@ import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
+
+from domain.deadline_states import DeadlineState
 
 
 class CaseStatus(StrEnum):
@@ -14,12 +17,7 @@ class CaseStatus(StrEnum):
     closed = "closed"
 
 
-class DeadlineStatus(StrEnum):
-    pending = "pending"
-    met = "met"
-    missed = "missed"
-    escalated = "escalated"
-    cancelled = "cancelled"
+DeadlineStatus = DeadlineState  # one list of statuses: domain.deadline_states
 
 
 class Case(SQLModel, table=True):
@@ -34,11 +32,19 @@ class Case(SQLModel, table=True):
     step: str = Field(default="starting", max_length=60)
     next_action: str = Field(default="", max_length=500)
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    facts: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    facts: dict = Field(
+        default_factory=dict, sa_column=Column(JSON), description="What the SENDCo gave at the start"
+    )
+    view: dict = Field(
+        default_factory=dict, sa_column=Column(JSON), description="The workflow's own view of the case"
+    )
     started_by: int = Field(foreign_key="staff.id")
     started_at: dt.datetime
     updated_at: dt.datetime
     closed_at: dt.datetime | None = None
+    recorded_at: dt.datetime | None = Field(
+        default=None, description="Event time of the last progress written"
+    )
 
 
 class Deadline(SQLModel, table=True):
@@ -55,11 +61,21 @@ class Deadline(SQLModel, table=True):
     rule_id: str = Field(max_length=40, index=True)
     owner: str = Field(max_length=40, description="Who must act: a role or agency kind")
     due: dt.date = Field(index=True)
-    status: DeadlineStatus = Field(default=DeadlineStatus.pending, index=True)
+    status: DeadlineState = Field(
+        default=DeadlineState.pending,
+        sa_column=Column(
+            SAEnum(
+                DeadlineState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+            ),
+            nullable=False,
+            index=True,
+        ),
+    )
     met_at: dt.datetime | None = None
     missed_at: dt.datetime | None = None
     escalated_at: dt.datetime | None = None
     completed_at: dt.datetime | None = None
+    recorded_at: dt.datetime | None = Field(default=None, description="Event time of the last state written")
 
 
 class ChronologyEntry(SQLModel, table=True):
@@ -117,6 +133,7 @@ class Approval(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="staff.id")
     decided_at: dt.datetime | None = None
     comment: str | None = Field(default=None, max_length=2000)
+    recorded_at: dt.datetime | None = Field(default=None, description="Event time of the last state written")
 
 
 class ReceivedMail(SQLModel, table=True):

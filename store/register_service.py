@@ -15,16 +15,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from fastapi import HTTPException, status
 from pydantic import ValidationError
 from sqlalchemy import JSON, ColumnElement, String, Table, cast, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from api.paging import DEFAULT_LIMIT, Page, paginate
 from domain.census import NeedType, SenProvision
 from domain.schemas import Role
 from store.casework import Case, CaseStatus
+from store.paging import DEFAULT_LIMIT, Page, paginate
 from store.register import (
     Agency,
     AgencyBase,
@@ -101,13 +100,11 @@ class HasOpenCases(RegisterError):
     """The pupil still has open cases, so the record cannot be deleted."""
 
 
-class OtherSchool(HTTPException, RegisterError):
-    """A record for a school other than the caller's; FastAPI's own handler answers 403 (first in the MRO)."""
+class OtherSchool(RegisterError):
+    """A record for a school other than the caller's (the API answers 403)."""
 
     def __init__(self, what: str) -> None:
-        reason = f"you can only add {what} to your own school"
-        HTTPException.__init__(self, status.HTTP_403_FORBIDDEN, [{"field": "school_id", "reason": reason}])
-        self.reason, self.field = reason, "school_id"
+        super().__init__(f"you can only add {what} to your own school", field="school_id")
 
 
 # --- Shared helpers ---------------------------------------------------------

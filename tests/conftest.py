@@ -35,10 +35,10 @@ os.environ["SEND_SMTP_PORT"] = str(free_port())
 import uvicorn  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from api.security import issue_token  # noqa: E402
 from domain.schemas import Role  # noqa: E402
-from store.db import get_engine  # noqa: E402
+from infra.database import get_engine  # noqa: E402
 from store.register import Agency, AgencyKind, Parent, Pupil, PupilParent, School, Staff  # noqa: E402
+from store.tokens import issue_token  # noqa: E402
 
 # Fixture modules, one per real service the tests start.
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.temporal", "tests.fixtures.postgres"]

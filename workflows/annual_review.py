@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         AdviceReceived,
         AmendmentNotice,
         AnnualReviewInput,
+        AnnualReviewStart,
         FinalPlan,
         LADecision,
         MeetingRecord,
@@ -33,20 +34,23 @@ with workflow.unsafe.imports_passed_through():
         ParentViews,
         ReportDraft,
         RescheduleMeeting,
+        ReviewStep,
         SetMeeting,
         dispute_window,
         needs_preparing_for_adulthood,
         next_cycle_facts,
     )
+    from domain.census import SenProvision
     from domain.schemas import ENGINE
+    from domain.timelines import AnnualReviewFacts, annual_review_timeline
     from workflows.annual_review_steps import (
         PARENT,
         ReviewCase,
         day,
         labels,
     )
-    from workflows.case import STAFF_WHO_ACT, require_role
     from workflows.deadlines import HEADTEACHER, SENDCO, Policy
+    from workflows.process import Process, action
 
 QUIET = Policy(remind_days_before=())  # rows that need no reminder: the engine itself acts on the day
 WAIT_FOR_LA = Policy(remind_days_before=(7,))  # the LA is chased a week before, escalated and chased after
@@ -242,23 +246,21 @@ class AnnualReview(ReviewCase):
         workflow.continue_as_new(following)
 
     # --- what the SENDCo does: one Update each ------------------------------------------------------
-    @workflow.update
+    @action("Set the review meeting", steps=[ReviewStep.planning])
     async def set_meeting(self, meeting: SetMeeting) -> str:
         """Set the meeting date: invitations and advice requests go at once."""
         self.accept_meeting(meeting)
         await self.io.log("meeting-set", self.meeting_note(meeting), meeting.actor)
         return meeting.meeting_at.isoformat()
 
-    @set_meeting.validator
     def validate_set_meeting(self, meeting: SetMeeting) -> None:
-        require_role(meeting.actor.role, STAFF_WHO_ACT)
         if self.meeting is not None:
             raise ApplicationError(
                 "the meeting date is already set: reschedule the meeting instead", type="Conflict"
             )
         self.check_meeting(meeting)
 
-    @workflow.update
+    @action("Move the review meeting", steps=[ReviewStep.meeting_set])
     async def reschedule_meeting(self, meeting: RescheduleMeeting) -> str:
         """Move a meeting not yet held: every date is re-planned and the invitations re-sent."""
         old = self.meeting_day
@@ -271,9 +273,7 @@ class AnnualReview(ReviewCase):
         )
         return meeting.meeting_at.isoformat()
 
-    @reschedule_meeting.validator
     def validate_reschedule_meeting(self, meeting: RescheduleMeeting) -> None:
-        require_role(meeting.actor.role, STAFF_WHO_ACT)
         if self.meeting is None:
             raise ApplicationError("no meeting date is set yet: set it first", type="Conflict")
         if self.held is not None:
@@ -282,7 +282,7 @@ class AnnualReview(ReviewCase):
             raise ApplicationError("the meeting is already at that time", type="Invalid")
         self.check_meeting(meeting)
 
-    @workflow.update
+    @action("Record advice received", steps=[ReviewStep.meeting_set])
     async def record_advice(self, advice: AdviceReceived) -> str:
         """Record one adviser's written advice."""
         self.advice[advice.adviser.label] = advice
@@ -296,9 +296,7 @@ class AnnualReview(ReviewCase):
         await self.show()  # the SENDCo's next action names who is still to answer
         return "recorded"
 
-    @record_advice.validator
     def validate_record_advice(self, advice: AdviceReceived) -> None:
-        require_role(advice.actor.role, STAFF_WHO_ACT)
         self.require_meeting_ahead()
         if advice.adviser not in self.inp.advisers:
             raise ApplicationError(f"{advice.adviser.label} was not asked for advice", type="Invalid")
@@ -306,20 +304,18 @@ class AnnualReview(ReviewCase):
             raise ApplicationError(f"advice from {advice.adviser.label} is already recorded", type="Conflict")
         self.not_future(advice.received_on)
 
-    @workflow.update
+    @action("Record the parents' views", steps=[ReviewStep.meeting_set])
     async def record_parent_views(self, views: ParentViews) -> str:
         """Record the parents' (or young person's) views for the advice pack and the meeting."""
         self.parent_views = views
         await self.io.log("parent-views-recorded", f"Received {day(views.received_on)}", views.actor)
         return "recorded"
 
-    @record_parent_views.validator
     def validate_record_parent_views(self, views: ParentViews) -> None:
-        require_role(views.actor.role, STAFF_WHO_ACT)
         self.require_meeting_ahead()
         self.not_future(views.received_on)
 
-    @workflow.update
+    @action("Record the meeting", steps=[ReviewStep.meeting_set])
     async def record_meeting(self, record: MeetingRecord) -> str:
         """Record the meeting: who attended, the views, progress and the recommendation."""
         self.held = record
@@ -332,9 +328,7 @@ class AnnualReview(ReviewCase):
         )
         return record.recommendation
 
-    @record_meeting.validator
     def validate_record_meeting(self, record: MeetingRecord) -> None:
-        require_role(record.actor.role, STAFF_WHO_ACT)
         self.require_meeting_ahead()
         if self.today < self.meeting_day:
             raise ApplicationError(
@@ -351,7 +345,7 @@ class AnnualReview(ReviewCase):
                 "from Year 9 the review must cover preparing for adulthood", type="Invalid"
             )
 
-    @workflow.update
+    @action("Submit the report for the headteacher's approval", steps=[ReviewStep.report])
     async def submit_report(self, draft: ReportDraft) -> str:
         """Submit the drafted report for the headteacher's approval."""
         self.report = draft
@@ -360,15 +354,13 @@ class AnnualReview(ReviewCase):
         )
         return "submitted"
 
-    @submit_report.validator
     def validate_submit_report(self, draft: ReportDraft) -> None:
-        require_role(draft.actor.role, STAFF_WHO_ACT)
         if self.held is None:
             raise ApplicationError("record the meeting before the report", type="Conflict")
         if self.report is not None or self.report_sent:
             raise ApplicationError("the report is already with the headteacher or sent", type="Conflict")
 
-    @workflow.update
+    @action("Record the LA's decision", steps=[ReviewStep.awaiting_la_decision])
     async def record_la_decision(self, decision: LADecision) -> str:
         """Record the LA's decision: maintain, amend (with its proposed amendments) or cease."""
         self.decision = decision
@@ -385,9 +377,7 @@ class AnnualReview(ReviewCase):
         )
         return decision.decision
 
-    @record_la_decision.validator
     def validate_record_la_decision(self, decision: LADecision) -> None:
-        require_role(decision.actor.role, STAFF_WHO_ACT)
         if self.decision is not None:
             raise ApplicationError("the LA's decision is already recorded for this review", type="Conflict")
         if not self.report_sent:
@@ -398,7 +388,7 @@ class AnnualReview(ReviewCase):
         if decision.amendment_notice_served is not None:
             self.not_future(decision.amendment_notice_served)
 
-    @workflow.update
+    @action("Record the LA's proposed amendments", steps=[ReviewStep.amending])
     async def record_amendment_notice(self, notice: AmendmentNotice) -> str:
         """Record when the LA served its proposed amendments: the parents' 15 days begin."""
         self.accept_notice(notice)
@@ -407,9 +397,7 @@ class AnnualReview(ReviewCase):
         )
         return "recorded"
 
-    @record_amendment_notice.validator
     def validate_record_amendment_notice(self, notice: AmendmentNotice) -> None:
-        require_role(notice.actor.role, STAFF_WHO_ACT)
         if not self.decided("amend"):
             raise ApplicationError("the LA has not decided to amend the plan", type="Conflict")
         if self.notice is not None:
@@ -419,7 +407,7 @@ class AnnualReview(ReviewCase):
         if notice.served_on < self.decision.decided_on:
             raise ApplicationError("the amendments cannot be served before the decision", type="Invalid")
 
-    @workflow.update
+    @action("Record the parents' comments", steps=[ReviewStep.amending])
     async def record_parent_comments(self, comments: ParentComments) -> str:
         """Record the parents' comments on the proposed amendments."""
         self.comments = comments
@@ -428,15 +416,13 @@ class AnnualReview(ReviewCase):
         )
         return "recorded"
 
-    @record_parent_comments.validator
     def validate_record_parent_comments(self, comments: ParentComments) -> None:
-        require_role(comments.actor.role, STAFF_WHO_ACT)
         self.require_notice()
         if self.comments is not None or self.final_plan is not None:
             raise ApplicationError("the parents' comments can no longer be recorded", type="Conflict")
         self.not_future(comments.received_on)
 
-    @workflow.update
+    @action("Record the final plan", steps=[ReviewStep.amending])
     async def record_final_plan(self, plan: FinalPlan) -> str:
         """Record the final amended plan the LA issued."""
         self.final_plan = plan
@@ -445,9 +431,7 @@ class AnnualReview(ReviewCase):
         )
         return "recorded"
 
-    @record_final_plan.validator
     def validate_record_final_plan(self, plan: FinalPlan) -> None:
-        require_role(plan.actor.role, STAFF_WHO_ACT)
         notice = self.require_notice()
         if self.final_plan is not None:
             raise ApplicationError("the final amended plan is already recorded", type="Conflict")
@@ -456,3 +440,28 @@ class AnnualReview(ReviewCase):
             raise ApplicationError("the final plan cannot be issued before the amendments", type="Invalid")
 
     # --- state the handlers share ------------------------------------------------------------------
+
+
+PROCESS = Process(
+    name="annual_review",
+    title="EHCP annual review",
+    workflow=AnnualReview,
+    steps=ReviewStep,
+    start=AnnualReviewStart,
+    build_input=lambda case, facts, actor: facts.build_input(case, actor),
+    facts=AnnualReviewFacts,
+    timeline=annual_review_timeline,
+    templates=(
+        "ar-invitation",
+        "ar-advice-request",
+        "ar-advice-pack",
+        "ar-advice-missing",
+        "ar-advice-late",
+        "ar-meeting-breach",
+        "ar-report",
+        "ar-la-late",
+        "ar-final-plan-breach",
+    ),
+    requires_provision=SenProvision.E,
+    one_open_per_pupil=True,
+)

@@ -35,8 +35,8 @@ with workflow.unsafe.imports_passed_through():
         latest_meeting_date,
         transfer_latest_meeting,
     )
-    from workflows.case import CaseWorkflow
     from workflows.deadlines import HEADTEACHER, REMIND_AT, SENDCO, Deadline, Policy
+    from workflows.kit import CaseWorkflow
 
 PARENT = Recipient(kind="parent")
 LATE = ("missed", "escalated")

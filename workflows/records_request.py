@@ -15,10 +15,17 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.dates import SchoolYearCalendar
-    from domain.schemas import RecordDisclosure, RecordsRequestInput, StaffAction
+    from domain.records_request import (
+        RecordDisclosure,
+        RecordsRequestInput,
+        RecordsRequestStart,
+        RecordsStep,
+    )
+    from domain.schemas import StaffAction
     from domain.timelines import RecordsRequestFacts, due_of, records_request_timeline
-    from workflows.case import STAFF_WHO_ACT, CaseWorkflow, require_role
     from workflows.deadlines import SENDCO
+    from workflows.kit import CaseWorkflow
+    from workflows.process import Process, action
 
 
 @workflow.defn(name="records_request")
@@ -26,7 +33,7 @@ class RecordsRequest(CaseWorkflow):
     @workflow.init
     def __init__(self, inp: RecordsRequestInput) -> None:
         self.open_case(inp.case)
-        self.step = "preparing"
+        self.step = RecordsStep.preparing
         self.submitted: StaffAction | None = None
         self.approved = False
         self.disclosure: RecordDisclosure | None = None
@@ -50,39 +57,37 @@ class RecordsRequest(CaseWorkflow):
         attempt = 0
         while not self.approved:
             attempt += 1
-            self.step, self.submitted = "preparing", None
+            self.step, self.submitted = RecordsStep.preparing, None
             await self.io.progress(
-                "preparing", "Gather the educational record and submit it for the headteacher's approval"
+                self.step, "Gather the educational record and submit it for the headteacher's approval"
             )
             await workflow.wait_condition(lambda: self.submitted is not None)
-            self.step = "awaiting-approval"
-            await self.io.progress("awaiting-approval", "The headteacher approves releasing the record")
+            self.step = RecordsStep.awaiting_approval
+            await self.io.progress(self.step, "The headteacher approves releasing the record")
             decision = await self.approvals.request(
                 f"release-{attempt}",
-                "awaiting-approval",
+                self.step,
                 "Release the educational record to the parent",
                 self.submitted.note if self.submitted else "",
             )
             self.approved = decision.approve
-        self.step = "disclosing"
-        await self.io.progress("disclosing", "Give the parent access to the record, then record the date")
+        self.step = RecordsStep.disclosing
+        await self.io.progress(self.step, "Give the parent access to the record, then record the date")
         outcome = await watch
-        await self.io.progress("closed", "Nothing: the request has been answered", closed=True)
+        await self.io.progress(RecordsStep.closed, "Nothing: the request has been answered", closed=True)
         return outcome
 
-    @workflow.update
+    @action("Submit for approval", steps=[RecordsStep.preparing])
     async def submit_for_approval(self, action: StaffAction) -> str:
         self.submitted = action
         await self.io.log("submitted-for-approval", action.note, action.actor)
         return "submitted"
 
-    @submit_for_approval.validator
     def validate_submit_for_approval(self, action: StaffAction) -> None:
-        require_role(action.actor.role, STAFF_WHO_ACT)
-        if self.step != "preparing":
+        if self.step != RecordsStep.preparing:
             raise ApplicationError("the record is not being prepared now", type="Conflict")
 
-    @workflow.update
+    @action("Record disclosure", steps=[RecordsStep.disclosing])
     async def record_disclosure(self, disclosure: RecordDisclosure) -> str:
         self.disclosure = disclosure
         await self.io.log(
@@ -90,12 +95,25 @@ class RecordsRequest(CaseWorkflow):
         )
         return "recorded"
 
-    @record_disclosure.validator
     def validate_record_disclosure(self, disclosure: RecordDisclosure) -> None:
-        require_role(disclosure.actor.role, STAFF_WHO_ACT)
-        if self.step != "disclosing":
+        if self.step != RecordsStep.disclosing:
             raise ApplicationError(
                 "the headteacher has not approved releasing the record yet", type="Conflict"
             )
         if disclosure.disclosed_on > self.io.today:
             raise ApplicationError("the disclosure date cannot be in the future", type="Invalid")
+
+
+PROCESS = Process(
+    name="records_request",
+    title="Parent's request to see the educational record",
+    workflow=RecordsRequest,
+    steps=RecordsStep,
+    start=RecordsRequestStart,
+    build_input=lambda case, facts, actor: RecordsRequestInput(
+        case=case, request_received=facts.request_received, started_by=actor
+    ),
+    facts=RecordsRequestFacts,
+    timeline=records_request_timeline,
+    templates=("approval-request", "approval-decided", "reminder", "escalation", "overdue"),
+)

@@ -14,13 +14,14 @@ from temporalio.client import Client
 from api.deps import CurrentStaff, SessionDep, actor_of, require_role
 from api.errors import reason_of
 from api.paging import Page, PageDep, paginate
-from api.processes import PROCESSES, Process
 from api.temporal_calls import TemporalDep, run_update, start_case, task_queue
 from domain.rules import rule
 from domain.schemas import CaseRef, Role
 from store import case_service
 from store.casework import Case, CaseStatus, ChronologyEntry, Deadline, DeadlineStatus
 from store.register import Pupil, School, Staff
+from workflows.process import Process
+from workflows.registry import PROCESSES
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 CanAct = require_role(Role.sendco, Role.headteacher)
@@ -110,7 +111,7 @@ async def start_new_case(
     process = _process(body.process)
     problems: list[dict[str, str]] = []
     try:
-        facts = process.facts.model_validate(body.facts)
+        facts = process.start.model_validate(body.facts)
     except ValidationError as err:
         problems += _problems(err, "facts")
     pupil = session.get(Pupil, body.pupil_id)
@@ -145,7 +146,7 @@ async def start_new_case(
         facts=facts.model_dump(mode="json"),
     )
     try:
-        await start_case(client, process.run, inp, case.workflow_id, queue)
+        await start_case(client, process.workflow.run, inp, case.workflow_id, queue)
     except HTTPException:
         case_service.forget_case(session, case_id=case_id)
         raise

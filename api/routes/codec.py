@@ -9,7 +9,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.deps import CurrentStaff
-from engine.temporal import codec
+from infra.temporal import codec
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 

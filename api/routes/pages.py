@@ -29,7 +29,6 @@ from api.case_views import (
 from api.deps import SessionDep
 from api.errors import reason_of
 from api.paging import paginate
-from api.processes import GENERIC_ACTIONS, PROCESSES, Action, Process
 from api.routes.approvals import DecisionBody, decide
 from api.routes.cases import CaseStart, start_new_case, take_action
 from api.routes.signin import safe_next
@@ -39,7 +38,8 @@ from domain.schemas import Role
 from store import case_service
 from store.casework import Approval, ApprovalStatus, Case, CaseStatus
 from store.register import Pupil, Staff
-from workflows.case import STAFF_WHO_ACT
+from workflows.process import STAFF_WHO_ACT, Action, Process
+from workflows.registry import PROCESSES
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PAGE_LENGTH = 25
@@ -145,7 +145,7 @@ def _new_case_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The start form for a process: fresh, or as submitted with the reasons it was refused."""
-    fields = forms.form_fields(process.facts, prefix="facts")
+    fields = forms.form_fields(process.start, prefix="facts")
     pupils = session.exec(
         select(Pupil).where(Pupil.school_id == staff.school_id).order_by(col(Pupil.legal_name))
     ).all()
@@ -181,7 +181,7 @@ async def new_case(request: Request, session: SessionDep) -> Response:
     staff = web_staff(request, session)
     form = await request.form()
     process = _chosen_process(str(form.get("process") or ""))
-    fields = forms.form_fields(process.facts, prefix="facts")
+    fields = forms.form_fields(process.start, prefix="facts")
     values = forms.submitted(fields, form)
     pupil = str(form.get("pupil_id") or "")
     values["pupil_id"] = pupil
@@ -217,13 +217,13 @@ async def new_case(request: Request, session: SessionDep) -> Response:
 # --- one case ------------------------------------------------------------------------------------------
 def _actions(process: Process) -> dict[str, Action]:
     """The process's own actions, then those every case has."""
-    return {**process.actions, **{k: v for k, v in GENERIC_ACTIONS.items() if k not in process.actions}}
+    return process.actions
 
 
 def _action_form(name: str, spec: Action, deadlines: list[DeadlineView]) -> ActionForm:
     """The form for one action; the generic actions pick one of the case's open deadlines by its key."""
     keys = [(d.key, f"{d.rule_id}: {d.step}, due {d.due:%d %b %Y}") for d in deadlines if d.is_open]
-    choices = {"key": keys} if name in GENERIC_ACTIONS else None
+    choices = {"key": keys} if name == "change-due-date" else None
     fields = forms.form_fields(spec.payload, prefix="body", choices=choices)
     return ActionForm(
         name=name,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
-from api.security import staff_for_token
 from api.web import page
-from engine.settings import get_settings
+from infra.settings import get_settings
+from store.tokens import staff_for_token
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
 COOKIE = "send_token"

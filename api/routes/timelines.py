@@ -9,9 +9,10 @@ from pydantic import BaseModel, ValidationError
 
 from api.deps import CurrentStaff, SessionDep
 from domain.dates import SchoolYearCalendar
-from domain.timelines import TimelineEntry, UnknownProcess, preview
+from domain.timelines import TimelineEntry
 from store import case_service
 from store.register import School
+from workflows.registry import PROCESSES
 
 router = APIRouter(prefix="/api/v1", tags=["timelines"])
 
@@ -27,12 +28,12 @@ def preview_timeline(body: PreviewRequest, staff: CurrentStaff, session: Session
     school = session.get(School, staff.school_id)
     assert school is not None
     cal = case_service.school_calendar(school)
+    process = PROCESSES.get(body.process)
+    if process is None:
+        reason = f"unknown process {body.process!r}: known processes are {', '.join(sorted(PROCESSES))}"
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{"field": "process", "reason": reason}])
     try:
-        return preview(body.process, body.facts, SchoolYearCalendar.from_school(cal.terms, cal.inset_days))
-    except UnknownProcess as err:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, [{"field": "process", "reason": str(err)}]
-        ) from err
+        return process.preview(body.facts, SchoolYearCalendar.from_school(cal.terms, cal.inset_days))
     except ValidationError as err:
         detail = [
             {"field": ".".join(["facts", *map(str, e["loc"])]), "reason": e["msg"]} for e in err.errors()

@@ -21,7 +21,7 @@ from activities.email import EMAIL_ACTIVITIES, message_id, send_email
 from activities.recipients import resolve
 from activities.rendering import long_date, render
 from domain.schemas import EmailRequest, Invite, Recipient, Role
-from engine.settings import get_settings
+from infra.settings import get_settings
 from store.casework import Case, ChronologyEntry, OutboxMessage
 from store.register import Agency, Parent, Pupil, PupilParent, School, Staff
 from tests.activities.email_probe_workflow import EmailProbe, ProbeOutcome

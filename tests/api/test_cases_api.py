@@ -169,9 +169,9 @@ def test_no_worker_answering_is_503_not_a_hang(app, as_sendco, pupil, monkeypatc
 def test_staff_of_another_school_cannot_see_or_touch_the_case(live_api, as_sendco, pupil, engine):  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
-    from api.security import issue_token
     from domain.schemas import Role
     from store.register import School, Staff
+    from store.tokens import issue_token
 
     case_id = start_records_request(as_sendco, pupil.id)
     with Session(engine, expire_on_commit=False) as s:

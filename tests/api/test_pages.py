@@ -15,9 +15,9 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from api.case_views import DeadlineView
-from api.processes import PROCESSES
 from tests.api.test_mailbox import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import client_for
+from workflows.registry import PROCESSES
 
 # Screenshots of the pages, to look at the design; kept after the run.
 SHOTS = Path(os.environ.get("SEND_TEST_SCREENSHOTS") or tempfile.mkdtemp(prefix="send-pages-"))

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.security import issue_token
 from domain.schemas import Role
 from store.casework import Case, CaseStatus
 from store.register import School, Staff
+from store.tokens import issue_token
 from tests.conftest import client_for
 
 PUPIL = {"legal_name": "Sam Pupil", "date_of_birth": "2016-03-01", "year_group": 4}
@@ -121,7 +121,10 @@ def test_create_and_read_each_resource(oak: Desk) -> None:
     parent = created(post(as_sendco, "parents", name="P", email=email, pupil_ids=[pupil["id"]]))
     agency = created(post(as_sendco, "agencies", kind="ep_service", name="EPS", email=email))
     for path, made in [
-        ("schools", {"id": school_id}), ("staff", staff), ("pupils", pupil), ("parents", parent),
+        ("schools", {"id": school_id}),
+        ("staff", staff),
+        ("pupils", pupil),
+        ("parents", parent),
         ("agencies", agency),
     ]:
         got = as_sendco.get(f"/api/v1/{path}/{made['id']}")
@@ -233,7 +236,10 @@ def test_patch_pupil_keeps_the_census_rules(oak: Desk) -> None:
     changed = as_sendco.patch(url, json={"sen_provision": "E", "needs": ["SPLD", "VI"], "year_group": 5})
     assert changed.status_code == 200, changed.text
     assert {k: changed.json()[k] for k in ("sen_provision", "needs", "year_group", "legal_name")} == {
-        "sen_provision": "E", "needs": ["SPLD", "VI"], "year_group": 5, "legal_name": PUPIL["legal_name"]
+        "sen_provision": "E",
+        "needs": ["SPLD", "VI"],
+        "year_group": 5,
+        "legal_name": PUPIL["legal_name"],
     }
     assert as_sendco.patch("/api/v1/pupils/999999", json={"year_group": 5}).status_code == 404
 
@@ -244,8 +250,14 @@ def test_delete_pupil_refused_while_a_case_is_open(oak: Desk, session: Session) 
     now = dt.datetime.now(dt.UTC)
     case_id = str(uuid.uuid4())
     case = Case(
-        id=case_id, process="ep_referral", workflow_id=f"ep_referral-{case_id}", pupil_id=pupil["id"],
-        school_id=school_id, started_by=oak.staff_ids[0], started_at=now, updated_at=now,
+        id=case_id,
+        process="ep_referral",
+        workflow_id=f"ep_referral-{case_id}",
+        pupil_id=pupil["id"],
+        school_id=school_id,
+        started_by=oak.staff_ids[0],
+        started_at=now,
+        updated_at=now,
     )
     session.add(case)
     session.commit()

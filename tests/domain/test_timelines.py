@@ -10,15 +10,12 @@ from pydantic import ValidationError
 
 from domain.dates import SchoolYearCalendar
 from domain.timelines import (
-    PROCESSES,
     AnnualReviewFacts,
     RecordsRequestFacts,
     TimelineEntry,
-    UnknownProcess,
     annual_review_timeline,
     due_of,
     latest_meeting_date,
-    preview,
     records_request_timeline,
 )
 
@@ -226,31 +223,3 @@ def test_records_request_with_the_school_calendar() -> None:
     # 3 Dec: 4, 7-11, 14-17 Dec, then the default spring term: 4-8 Jan
     late = RecordsRequestFacts(request_received=date(2026, 12, 3))
     assert due_of(records_request_timeline(late, calendar), "respond") == date(2027, 1, 8)
-
-
-# --- preview -------------------------------------------------------------------------------------
-
-
-def test_processes_registry() -> None:
-    assert set(PROCESSES) == {"annual_review", "records_request"}
-    assert PROCESSES["annual_review"][0] is AnnualReviewFacts
-
-
-def test_preview_returns_what_the_workflow_uses() -> None:
-    facts = {**BASE, "transfer": "phase", "transfer_year": 2027, "meeting": "2026-11-02"}
-    entries = preview("annual_review", facts)
-    assert entries == annual_review_timeline(AnnualReviewFacts.model_validate(facts))
-    assert due_of(entries, "la-decision") == date(2026, 11, 30)
-    assert preview("records_request", {"request_received": "2026-10-20"})[0].due == date(2026, 11, 17)
-
-
-def test_preview_unknown_process() -> None:
-    with pytest.raises(UnknownProcess, match="annual_review, records_request") as caught:
-        preview("ehc_needs_assessment", {})
-    assert isinstance(caught.value, KeyError)
-    assert str(caught.value).startswith("unknown process 'ehc_needs_assessment'")
-
-
-def test_preview_bad_facts() -> None:
-    with pytest.raises(ValidationError):
-        preview("records_request", {"request_received": "not a date"})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from engine.settings import ROOT
+from infra.settings import ROOT
 from tests.conftest import free_port
 
 

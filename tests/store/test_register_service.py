@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 
 import pytest
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -123,7 +122,7 @@ def test_pages_are_stable_and_bounded(db_session: Session, school: SchoolPublic)
     assert [p.id for page in pages for p in page.items] == made
     assert (pages[2].offset, pages[2].limit, len(pages[2].items)) == (6, 3, 1)
     for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}):
-        with pytest.raises(RequestValidationError):
+        with pytest.raises(ValueError, match="a page needs offset >= 0 and limit between 1 and 500"):
             svc.list_pupils(db_session, school_id=school.id, **bad)  # type: ignore[arg-type]
 
 
@@ -253,7 +252,7 @@ def test_pupils_and_staff_are_added_to_your_own_school_only(
     data = PupilCreate(legal_name="P", date_of_birth=dt.date(2016, 3, 1), year_group=4, school_id=school.id)
     with pytest.raises(svc.OtherSchool) as refused:
         svc.create_pupil(db_session, data=data, school_id=elm.id)
-    assert (refused.value.status_code, refused.value.field) == (403, "school_id")
+    assert refused.value.field == "school_id"
     assert refused.value.reason == "you can only add pupils to your own school"
     made = StaffCreate(school_id=school.id, name="S", email="s@example.org", role=Role.sendco)
     with pytest.raises(svc.OtherSchool, match="staff to your own school"):

@@ -9,7 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.schemas import CaseRef, Recipient
-    from workflows.case import CaseWorkflow
+    from workflows.kit import CaseWorkflow
 
 
 class ProbeInput(BaseModel):

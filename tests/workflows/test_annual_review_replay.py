@@ -13,7 +13,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from engine.temporal import data_converter
+from infra.temporal import data_converter
 from worker import SANDBOX
 from workflows.annual_review import AnnualReview
 

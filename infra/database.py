@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from engine.settings import get_settings
+from infra.settings import get_settings
 
 
 def make_engine(url: str) -> Engine:

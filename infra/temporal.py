@@ -10,8 +10,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
-from engine.codec import EncryptionCodec
-from engine.settings import Settings, get_settings
+from infra.codec import EncryptionCodec
+from infra.settings import Settings, get_settings
 
 BIN = Path(sys.prefix) / "bin"
 TEMPORAL_CLI = BIN / "temporal"

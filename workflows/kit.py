@@ -1,4 +1,4 @@
-"""What every case workflow shares: its side effects, deadlines, approvals and the generic Updates."""
+"""The process kit: what every case workflow shares (side effects, deadlines, approvals, generic actions)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.schemas import ApprovalDecision, CaseRef, DueDateChange, Recipient, Role
+    from domain.schemas import ApprovalDecision, CaseRef, DueDateChange, Recipient
     from workflows.approvals import Approvals
     from workflows.case_io import CaseIO
     from workflows.deadlines import Deadline, Policy
-
-STAFF_WHO_ACT = (Role.sendco, Role.headteacher)
+    from workflows.process import action
 
 
 class CaseWorkflow:
@@ -58,24 +57,15 @@ class CaseWorkflow:
     def validate_decide_approval(self, decision: ApprovalDecision) -> None:
         self.approvals.validate(decision)
 
-    @workflow.update
+    @action("Change a due date")
     async def change_due_date(self, change: DueDateChange) -> str:
         """Move a pending deadline: every reminder and escalation is re-planned, and its owner told."""
         self.deadlines[change.key].move(change.due, change.actor, change.reason, tell_owner=True)
         return change.due.isoformat()
 
-    @change_due_date.validator
     def validate_change_due_date(self, change: DueDateChange) -> None:
-        require_role(change.actor.role, STAFF_WHO_ACT)
         watch = self.deadlines.get(change.key)
         if watch is None or watch.status in ("met", "cancelled"):
             raise ApplicationError(f"no open deadline {change.key!r} on this case", type="Conflict")
         if change.due == watch.due:
             raise ApplicationError("the new due date is the same as the current one", type="Invalid")
-
-
-def require_role(role: Role | None, allowed: tuple[Role, ...]) -> None:
-    """Refuse an action by anyone outside the allowed roles."""
-    if role not in allowed:
-        names = " or ".join(r.value for r in allowed)
-        raise ApplicationError(f"only the {names} can do this", type="Forbidden")

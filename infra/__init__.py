@@ -1,0 +1,1 @@
+"""Configuration and plumbing: settings, the database engine, the Temporal client and its codec."""

@@ -1,0 +1,15 @@
+"""Every process the engine runs: one line each. The worker, the API, the pages and the tests read it."""
+
+from __future__ import annotations
+
+from workflows import annual_review, records_request
+from workflows.process import Process
+
+PROCESSES: dict[str, Process] = {
+    p.name: p
+    for p in (
+        records_request.PROCESS,
+        annual_review.PROCESS,
+    )
+}
+GENERIC_TEMPLATES = ("approval-request", "approval-decided", "reminder", "escalation", "overdue")
