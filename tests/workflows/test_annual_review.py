@@ -45,7 +45,7 @@ from workflows.annual_review import AnnualReview
 
 DAY = dt.timedelta(days=1)
 HISTORIES = Path(__file__).parent / "histories"
-RECORDED = {  # the scenarios whose first run test_annual_review_replay.py replays
+RECORDED = {  # the scenarios whose first run test_replay.py replays
     "test_on_time_year": "on_time",
     "test_rescheduled_meeting_replans_every_date_and_resends_invitations": "rescheduled",
     "test_year_6_phase_transfer_against_15_february": "phase_transfer_late_la",
@@ -303,7 +303,7 @@ async def review(request, time_env, task_queue, new_case, engine, smtp, sendco, 
         if name and os.environ.get("SEND_RECORD_HISTORIES") == "1":
             run = r.handle.first_execution_run_id
             first = time_env.client.get_workflow_handle(r.case.workflow_id, run_id=run)
-            (HISTORIES / f"annual_review_{name}.json").write_text((await first.fetch_history()).to_json())
+            (HISTORIES / "annual_review" / f"{name}.json").write_text((await first.fetch_history()).to_json())
 
 
 def assert_rows_match_timeline(found: dict[str, Deadline], facts: AnnualReviewFacts, cycle: int = 1) -> None:

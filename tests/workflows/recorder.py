@@ -1,0 +1,76 @@
+"""Saved workflow histories for the replay guard (tests/workflows/test_replay.py): where, and how made.
+
+Each process's workflow tests name the scenarios whose first run is saved, as
+tests/workflows/histories/<process>/<scenario>.json. To record them all again, in one command:
+
+    .venv/bin/python -m tests.workflows.recorder
+
+It removes the saved histories of every registered process and runs each process's workflow tests
+(tests/workflows/test_<process>.py) with SEND_RECORD_HISTORIES=1, so each recorded scenario writes its
+history as it ends. Do this only for a change no deployed case has run yet; a change to a running process
+goes behind `workflow.patched(...)` and the saved histories stay as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+HERE = Path(__file__).parent
+HISTORIES = HERE / "histories"
+ROOT = HERE.parent.parent
+
+
+def recording() -> bool:
+    """Whether this test run saves histories (SEND_RECORD_HISTORIES=1)."""
+    return os.environ.get("SEND_RECORD_HISTORIES") == "1"
+
+
+def history_path(process: str, scenario: str) -> Path:
+    return HISTORIES / process / f"{scenario}.json"
+
+
+async def save_history(
+    client: Client, workflow_id: str, run_id: str | None, process: str, scenario: str
+) -> None:
+    """Save one run's history as the process's scenario, when recording; otherwise do nothing."""
+    if not recording():
+        return
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    path = history_path(process, scenario)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text((await handle.fetch_history()).to_json())
+
+
+def main() -> int:
+    """Re-record every registered process's saved histories; non-zero if a test failed or one is missing."""
+    sys.path.insert(0, str(ROOT))
+    from workflows.registry import PROCESSES
+
+    tests = []
+    for name in PROCESSES:
+        module = HERE / f"test_{name}.py"
+        if not module.exists():
+            print(f"{name}: no workflow tests at {module.relative_to(ROOT)}", file=sys.stderr)
+            return 1
+        tests.append(str(module.relative_to(ROOT)))
+        for old in (HISTORIES / name).glob("*.json"):
+            old.unlink()
+    env = {**os.environ, "SEND_RECORD_HISTORIES": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
+    done = subprocess.run(command, cwd=ROOT, env=env, check=False)
+    missing = [name for name in PROCESSES if not list((HISTORIES / name).glob("*.json"))]
+    for name in PROCESSES:
+        saved = sorted(p.stem for p in (HISTORIES / name).glob("*.json"))
+        print(f"{name}: {', '.join(saved) or 'NONE'}")
+    if missing:
+        print(f"no history recorded for: {', '.join(missing)}", file=sys.stderr)
+    return done.returncode or (1 if missing else 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
