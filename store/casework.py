@@ -36,7 +36,9 @@ class Case(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON), description="What the SENDCo gave at the start"
     )
     view: dict = Field(
-        default_factory=dict, sa_column=Column(JSON), description="The workflow's own view of the case"
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="The workflow's own view of the case",
     )
     started_by: int = Field(foreign_key="staff.id")
     started_at: dt.datetime
