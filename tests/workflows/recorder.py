@@ -6,7 +6,7 @@ tests/workflows/histories/<process>/<scenario>.json. To record them all again, i
     .venv/bin/python -m tests.workflows.recorder
 
 It removes the saved histories of every registered process and runs each process's workflow tests
-(tests/workflows/test_<process>.py) with SEND_RECORD_HISTORIES=1, so each recorded scenario writes its
+(tests/workflows/test_<process>.py) with RECORD_HISTORIES=1, so each recorded scenario writes its
 history as it ends. Do this only for a change no deployed case has run yet; a change to a running process
 goes behind `workflow.patched(...)` and the saved histories stay as they are.
 """
@@ -25,9 +25,13 @@ HISTORIES = HERE / "histories"
 ROOT = HERE.parent.parent
 
 
+# Not a SEND_ name: tests/conftest.py clears every SEND_ variable so the developer's settings stay out.
+FLAG = "RECORD_HISTORIES"
+
+
 def recording() -> bool:
-    """Whether this test run saves histories (SEND_RECORD_HISTORIES=1)."""
-    return os.environ.get("SEND_RECORD_HISTORIES") == "1"
+    """Whether this test run saves histories (RECORD_HISTORIES=1)."""
+    return os.environ.get(FLAG) == "1"
 
 
 def history_path(process: str, scenario: str) -> Path:
@@ -60,7 +64,7 @@ def main() -> int:
         tests.append(str(module.relative_to(ROOT)))
         for old in (HISTORIES / name).glob("*.json"):
             old.unlink()
-    env = {**os.environ, "SEND_RECORD_HISTORIES": "1"}
+    env = {**os.environ, FLAG: "1"}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
     done = subprocess.run(command, cwd=ROOT, env=env, check=False)
     missing = [name for name in PROCESSES if not list((HISTORIES / name).glob("*.json"))]

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,10 +39,10 @@ from domain.dates import english_date, within_12_months, within_months
 from domain.schemas import Actor, ApprovalDecision, CaseRef, Recipient, Role
 from domain.timelines import AnnualReviewFacts, annual_review_timeline
 from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMessage
+from tests.workflows.recorder import save_history
 from workflows.annual_review import AnnualReview
 
 DAY = dt.timedelta(days=1)
-HISTORIES = Path(__file__).parent / "histories"
 RECORDED = {  # the scenarios whose first run test_replay.py replays
     "test_on_time_year": "on_time",
     "test_rescheduled_meeting_replans_every_date_and_resends_invitations": "rescheduled",
@@ -300,10 +298,9 @@ async def review(request, time_env, task_queue, new_case, engine, smtp, sendco, 
     for r in started:
         await r.stop()
         name = RECORDED.get(request.node.name)
-        if name and os.environ.get("SEND_RECORD_HISTORIES") == "1":
+        if name:
             run = r.handle.first_execution_run_id
-            first = time_env.client.get_workflow_handle(r.case.workflow_id, run_id=run)
-            (HISTORIES / "annual_review" / f"{name}.json").write_text((await first.fetch_history()).to_json())
+            await save_history(time_env.client, r.case.workflow_id, run, "annual_review", name)
 
 
 def assert_rows_match_timeline(found: dict[str, Deadline], facts: AnnualReviewFacts, cycle: int = 1) -> None:

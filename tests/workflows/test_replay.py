@@ -8,7 +8,7 @@ To record every process's histories again (only for a change no deployed case ha
 
     .venv/bin/python -m tests.workflows.recorder
 
-(see tests/workflows/recorder.py: it runs tests/workflows/test_<process>.py with SEND_RECORD_HISTORIES=1).
+(see tests/workflows/recorder.py: it runs tests/workflows/test_<process>.py with RECORD_HISTORIES=1).
 """
 
 from __future__ import annotations
