@@ -1,4 +1,4 @@
-"""`send-engine`: administrative commands (issue a bearer token, seed the demo school)."""
+"""`send-engine`: administrative commands (upgrade the database, issue a token, seed the demo school)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from engine.seed import seed_demo
 from infra.database import get_engine
 from infra.settings import get_settings
+from store.migrate import upgrade_to_head
 from store.register import Staff
 from store.tokens import issue_token
 
@@ -20,7 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("issue-token", help="print a new bearer token for a staff member")
     token.add_argument("email", help="the staff member's email address")
     commands.add_parser("seed-demo", help="create the demo school if the register is empty")
+    commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
     args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        before, after = upgrade_to_head(get_engine())
+        print(
+            f"the database is up to date at {after}" if before == after else f"upgraded {before} -> {after}"
+        )
+        return 0
 
     with Session(get_engine()) as session:
         if args.command == "issue-token":

@@ -1,7 +1,8 @@
 """`make run`: the whole engine on its embedded default, stopped cleanly by Ctrl-C.
 
-Starts the Temporal dev server (SQLite under var/, Web UI), the development mailbox (SMTP on loopback),
-the worker and the API; seeds the demo school on first start; prints the URLs and demo tokens.
+Upgrades the database schema first (store/migrations), then starts the Temporal dev server (SQLite
+under var/, Web UI), the development mailbox (SMTP on loopback), the worker and the API; seeds the demo
+school on first start; prints the URLs and demo tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from engine.seed import demo_tokens, seed_demo
 from infra.database import get_engine
 from infra.settings import ROOT, Settings, get_settings
 from infra.temporal import TEMPORAL_CLI
+from store.migrate import upgrade_to_head
 
 READY_WITHIN = 60.0
 
@@ -120,9 +122,27 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def upgrade_database() -> bool:
+    """Bring the database schema to the newest revision, saying so in one line; False if it cannot."""
+    print("upgrading the database schema...", end=" ", flush=True)
+    try:
+        before, after = upgrade_to_head(get_engine())
+    except Exception as err:  # any failure: say what, and start nothing
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"failed: {reason}", flush=True)
+        return False
+    print(
+        f"up to date at {after}" if before == after else f"done: {before or 'empty'} -> {after}", flush=True
+    )
+    return True
+
+
 def main() -> int:
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    if not upgrade_database():
+        print("could not upgrade the database: nothing was started", file=sys.stderr)
+        return 1
     tokens_file = settings.var_dir / "demo-tokens.json"
     with Session(get_engine()) as session:
         seed_demo(session, tokens_file)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from infra.settings import get_settings
 
@@ -37,18 +37,8 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    """The process-wide engine, with every table created."""
-    engine = make_engine(get_settings().database_url)
-    create_tables(engine)
-    return engine
-
-
-def create_tables(engine: Engine) -> None:
-    """Create every table the app knows (idempotent)."""
-    import store.casework
-    import store.register  # noqa: F401
-
-    SQLModel.metadata.create_all(engine)
+    """The process-wide engine; it creates no table: the migrations do (store/migrate.py)."""
+    return make_engine(get_settings().database_url)
 
 
 @contextmanager

@@ -37,6 +37,7 @@ from sqlmodel import Session  # noqa: E402
 
 from domain.schemas import Role  # noqa: E402
 from infra.database import get_engine  # noqa: E402
+from store.migrate import upgrade_to_head  # noqa: E402
 from store.register import Agency, AgencyKind, Parent, Pupil, PupilParent, School, Staff  # noqa: E402
 from store.tokens import issue_token  # noqa: E402
 
@@ -44,9 +45,12 @@ from store.tokens import issue_token  # noqa: E402
 pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.temporal", "tests.fixtures.postgres"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def engine():  # type: ignore[no-untyped-def]
-    return get_engine()
+    """The tests' database, built as every database is: by upgrading it to the newest migration."""
+    engine = get_engine()
+    upgrade_to_head(engine)
+    return engine
 
 
 @pytest.fixture

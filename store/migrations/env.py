@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from logging.config import fileConfig
+
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
@@ -16,6 +18,8 @@ from infra.database import make_engine
 from infra.settings import get_settings
 
 config = context.config
+if config.config_file_name is not None:  # the command line: its log lines as alembic.ini sets them
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 target_metadata = SQLModel.metadata
 
 
