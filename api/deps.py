@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from temporalio.exceptions import ApplicationError
 
+from api.errors import MESSAGES, ApiError
 from domain.schemas import Actor, Role
 from infra.database import get_engine
 from store.register import Staff
 from store.tokens import staff_for_token
+from workflows.process import require_role as refuse_unless
 
 bearer = HTTPBearer(auto_error=False, description="A token from `send-engine issue-token`")
 
@@ -34,11 +37,7 @@ def current_staff(
     token = credentials.credentials if credentials else request.cookies.get("send_token")
     staff = staff_for_token(session, token) if token else None
     if staff is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a valid bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise ApiError(status.HTTP_401_UNAUTHORIZED, MESSAGES[401], headers={"WWW-Authenticate": "Bearer"})
     return staff
 
 
@@ -49,12 +48,19 @@ def actor_of(staff: Staff) -> Actor:
     return Actor(staff_id=staff.id, role=Role(staff.role))
 
 
+def check_role(staff: Staff, roles: Iterable[Role]) -> None:
+    """403 for anyone outside the roles, in the same words a workflow's own role check uses."""
+    try:
+        refuse_unless(Role(staff.role), roles)
+    except ApplicationError as err:
+        raise ApiError(status.HTTP_403_FORBIDDEN, err.message) from None
+
+
 def require_role(*roles: Role):  # type: ignore[no-untyped-def]
     """A dependency that lets only the given roles through (403 for anyone else)."""
 
     def check(staff: CurrentStaff) -> Staff:
-        if Role(staff.role) not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"only the {' or '.join(roles)} can do this")
+        check_role(staff, roles)
         return staff
 
     return Depends(check)

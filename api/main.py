@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from infra.database import get_engine
 from infra.settings import get_settings
 
@@ -55,7 +55,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     for name in ROUTERS:
-        app.include_router(importlib.import_module(name).router)
+        app.include_router(importlib.import_module(name).router, responses=ERROR_RESPONSES)
 
     return app
 

@@ -1,11 +1,17 @@
-"""Calls from the API into Temporal, with their failures mapped to HTTP: 409, 403, 422, 503, never a hang."""
+"""Calls from the API into Temporal, with their failures mapped to the error body: 403, 409, 422, 503.
+
+A workflow validator's refusal (ApplicationError of type Forbidden, Conflict or Invalid) carries its own
+plain-words reason. An Update that fails any other way is unexpected: it is raised on, and answered as a
+500 with an error id.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, status
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -16,13 +22,21 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.errors import MESSAGES, ApiError, sentence
 from infra.settings import get_settings
 from infra.temporal import connect
 from workflows.kit import CaseWorkflow
 
+log = logging.getLogger("api.temporal")
 ANSWER_WITHIN = timedelta(seconds=10)
 ERROR_STATUS = {"Forbidden": 403, "Conflict": 409, "Invalid": 422}
-NO_WORKER = "no worker is answering: the case engine is not running; try again shortly"
+NO_WORKER = "No worker is answering: the case engine is not running, so nothing was done. Try again shortly."
+UNREACHABLE = "The case engine cannot be reached just now, so nothing was done. Try again in a minute."
+CASE_OVER = "This case has finished: nothing more can be done on it."
+
+
+class UnexpectedUpdateFailure(RuntimeError):
+    """An Update failed with something other than a validator's refusal (a bug: answered as a 500)."""
 
 
 async def temporal_client(request: Request) -> Client:
@@ -32,9 +46,8 @@ async def temporal_client(request: Request) -> Client:
         try:
             client = await connect()
         except Exception as err:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, "the Temporal server is unreachable"
-            ) from err
+            log.warning("the Temporal server is unreachable: %s", type(err).__name__)
+            raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, UNREACHABLE) from err
         request.app.state.temporal = client
     return client
 
@@ -62,11 +75,10 @@ async def start_case(client: Client, run: Any, inp: Any, workflow_id: str, queue
         )
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
         await client.get_workflow_handle(workflow_id).terminate("no worker answered the start")
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, NO_WORKER + "; nothing was started") from err
+        raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, NO_WORKER) from err
     except RPCError as err:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"Temporal refused the start: {err}"
-        ) from err
+        log.warning("Temporal refused the start of %s: %s", workflow_id, err.status)
+        raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, MESSAGES[503]) from err
 
 
 async def run_update(client: Client, workflow_id: str, update: str, arg: Any) -> Any:
@@ -77,15 +89,13 @@ async def run_update(client: Client, workflow_id: str, update: str, arg: Any) ->
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError):
-            raise HTTPException(ERROR_STATUS.get(cause.type or "", 409), cause.message) from err
-        raise HTTPException(status.HTTP_409_CONFLICT, str(cause or err)) from err
+            code = ERROR_STATUS.get(cause.type or "", status.HTTP_409_CONFLICT)
+            raise ApiError(code, sentence(cause.message or MESSAGES[code])) from err
+        raise UnexpectedUpdateFailure(f"update {update} on {workflow_id} failed") from err
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, NO_WORKER) from err
+        raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, NO_WORKER) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, "this case has finished: nothing more can be done"
-            ) from err
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"Temporal refused the action: {err}"
-        ) from err
+            raise ApiError(status.HTTP_409_CONFLICT, CASE_OVER) from err
+        log.warning("Temporal refused update %s on %s: %s", update, workflow_id, err.status)
+        raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, MESSAGES[503]) from err

@@ -11,9 +11,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.dates import academic_year, within_months
+from domain.dates import ENGLAND, academic_year, within_months
 from domain.schemas import Actor, CaseRef, Recipient
 from domain.timelines import AnnualReviewFacts, Transfer
 
@@ -23,6 +23,7 @@ Recommendation = Literal["maintain", "amend", "cease"]
 MANDATORY_KINDS: tuple[str, ...] = ("parent", "headteacher", "la_sen", "health", "social_care")
 NOT_ADVISERS = frozenset({"parent", "headteacher", "sendco", "la_sen"})
 PREPARING_FOR_ADULTHOOD_FROM_YEAR = 9
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # a plausible window for the dates a case starts from
 MAX_YEAR_GROUP = 14  # a plan may run to 25; the year group stops counting at Year 14
 MEDIATION_MONTHS = 2  # Regs 33: contact a mediation adviser within 2 months of the decision letter
 APPEAL_MONTHS = 2  # Tribunal rules (secondary): appeal within 2 months of the letter ...
@@ -139,6 +140,29 @@ class AnnualReviewStart(BaseModel):
         description="each must be invited; none ticked: every professional invited",
     )
 
+    @field_validator("cycle_start")
+    @classmethod
+    def _cycle_start_plausible(cls, day: dt.date) -> dt.date:
+        if day > dt.datetime.now(ENGLAND).date():
+            raise ValueError("the plan's issue date or the last review's conclusion cannot be in the future")
+        if day.year < EARLIEST_YEAR:
+            raise ValueError(f"enter a date from 1 Jan {EARLIEST_YEAR} onwards")
+        return day
+
+    @field_validator("transfer_year")
+    @classmethod
+    def _transfer_year_plausible(cls, year: int | None) -> int | None:
+        if year is not None and not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise ValueError(f"enter a year from {EARLIEST_YEAR} to {LATEST_YEAR}")
+        return year
+
+    @field_validator("transfer_date")
+    @classmethod
+    def _transfer_date_plausible(cls, day: dt.date | None) -> dt.date | None:
+        if day is not None and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise ValueError(f"enter a date from {EARLIEST_YEAR} to {LATEST_YEAR}")
+        return day
+
     @model_validator(mode="after")
     def _facts_valid(self) -> AnnualReviewStart:
         self.facts()
@@ -182,6 +206,19 @@ class AnnualReviewStart(BaseModel):
 class SetMeeting(BaseModel):
     """The review meeting; a date after the latest meeting date or with short notice needs a reason."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "meeting_at": "2027-01-20T10:00:00",
+                    "minutes": 60,
+                    "location": "Meeting room 2",
+                    "breach_reason": "",
+                }
+            ]
+        }
+    )
+
     actor: Actor
     meeting_at: dt.datetime = Field(title="Meeting starts", description="UK local time")
     minutes: int = Field(default=60, ge=15, le=480, title="Length in minutes")
@@ -194,11 +231,36 @@ class SetMeeting(BaseModel):
 class RescheduleMeeting(SetMeeting):
     """A new date for a meeting not yet held: every date is re-planned and invitations re-sent."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "meeting_at": "2027-01-27T10:00:00",
+                    "minutes": 60,
+                    "location": "Meeting room 2",
+                    "reason": "The EP cannot come on the first date",
+                }
+            ]
+        }
+    )
+
     reason: str = Field(min_length=1, max_length=1000)
 
 
 class AdviceReceived(BaseModel):
     """Written advice from one adviser."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "adviser": {"kind": "ep_service"},
+                    "received_on": "2027-01-05",
+                    "summary": "Advice on reading and attention: see the attached report",
+                }
+            ]
+        }
+    )
 
     actor: Actor
     adviser: Recipient
@@ -209,6 +271,12 @@ class AdviceReceived(BaseModel):
 class ParentViews(BaseModel):
     """The parents' (or young person's) views, gathered before the meeting."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"received_on": "2027-01-10", "views": "We would like more support at lunchtimes"}]
+        }
+    )
+
     actor: Actor
     received_on: dt.date
     views: str = Field(min_length=1, max_length=4000)
@@ -216,6 +284,20 @@ class ParentViews(BaseModel):
 
 class MeetingRecord(BaseModel):
     """What happened at the meeting; from Year 9 preparing for adulthood is required."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "attended": [{"kind": "parent"}, {"kind": "headteacher"}, {"kind": "la_sen"}],
+                    "pupil_views": "Likes maths, finds the playground hard",
+                    "parent_views": "Pleased with progress in reading",
+                    "outcomes_progress": "Two of three outcomes met",
+                    "recommendation": "maintain",
+                }
+            ]
+        }
+    )
 
     actor: Actor
     attended: list[Recipient] = Field(min_length=1)
@@ -238,6 +320,14 @@ class MeetingRecord(BaseModel):
 class ReportDraft(BaseModel):
     """The review report, submitted for the headteacher's approval."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"report": "The review recommends that the plan is maintained.", "disagreements": ""}
+            ]
+        }
+    )
+
     actor: Actor
     report: str = Field(min_length=1, max_length=20000)
     disagreements: str = Field(default="", max_length=4000)
@@ -245,6 +335,19 @@ class ReportDraft(BaseModel):
 
 class LADecision(BaseModel):
     """The LA's decision after the review; amendments may be served with it (AR-AMEND-PROPOSAL)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "amend",
+                    "decided_on": "2027-03-01",
+                    "amendment_notice_served": "2027-03-01",
+                    "note": "",
+                }
+            ]
+        }
+    )
 
     actor: Actor
     decision: Recommendation
@@ -267,6 +370,10 @@ class LADecision(BaseModel):
 class AmendmentNotice(BaseModel):
     """The LA's proposed amendments, served on the parent or young person."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"served_on": "2027-03-01", "note": "Section F changes"}]}
+    )
+
     actor: Actor
     served_on: dt.date
     note: str = Field(default="", max_length=2000)
@@ -275,6 +382,10 @@ class AmendmentNotice(BaseModel):
 class ParentComments(BaseModel):
     """The parents' comments on the proposed amendments (AR-AMEND-COMMENTS)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"received_on": "2027-03-10", "summary": "Agree with the changes"}]}
+    )
+
     actor: Actor
     received_on: dt.date
     summary: str = Field(default="", max_length=4000)
@@ -282,6 +393,8 @@ class ParentComments(BaseModel):
 
 class FinalPlan(BaseModel):
     """The final amended plan the LA issued."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"issued_on": "2027-04-20", "note": ""}]})
 
     actor: Actor
     issued_on: dt.date

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from domain.dates import ENGLAND
 from domain.schemas import Actor, CaseRef
 
 
@@ -22,6 +23,15 @@ class RecordsRequestStart(BaseModel):
 
     request_received: dt.date
 
+    @field_validator("request_received")
+    @classmethod
+    def _received_plausible(cls, day: dt.date) -> dt.date:
+        if day > dt.datetime.now(ENGLAND).date():
+            raise ValueError("the day the request arrived cannot be in the future")
+        if day.year < 2000:
+            raise ValueError("enter a date from 1 Jan 2000 onwards")
+        return day
+
 
 class RecordsRequestInput(BaseModel):
     case: CaseRef
@@ -30,5 +40,9 @@ class RecordsRequestInput(BaseModel):
 
 
 class RecordDisclosure(BaseModel):
+    """The day the parent was given access to the record."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"disclosed_on": "2026-12-01"}]})
+
     actor: Actor
     disclosed_on: dt.date

@@ -10,7 +10,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Role(StrEnum):
@@ -172,6 +172,14 @@ class ApprovalDecision(BaseModel):
 
 
 class DueDateChange(BaseModel):
+    """A new due date for one of the case's open deadlines, and why it moved."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"key": "respond", "due": "2027-02-01", "reason": "The parent agreed a later date"}]
+        }
+    )
+
     key: str
     due: dt.date
     reason: str = Field(min_length=1, max_length=1000)
@@ -180,6 +188,8 @@ class DueDateChange(BaseModel):
 
 class StaffAction(BaseModel):
     """An action a staff member takes on a case, with an optional note."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Record gathered, 14 pages"}]})
 
     actor: Actor
     note: str = Field(default="", max_length=2000)

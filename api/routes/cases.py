@@ -1,164 +1,48 @@
-"""Cases: start one, list them, read one with what the SENDCo must do next, and act on it."""
+"""Cases: start one, list them, read one with what must be done next, and one operation per action.
+
+The action routes are built from the registry of processes when the app starts: one
+`POST /api/v1/cases/{case_id}/actions/<name>` per action name, its body the action's payload model less
+the `actor` (filled in from the signed-in staff member, never from the body).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
+import inspect
+from collections.abc import Callable
+from functools import reduce
+from operator import or_
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Request, status
-from pydantic import BaseModel, ValidationError
-from sqlmodel import Session
-from temporalio.client import Client
+from fastapi import APIRouter, Body, Request, status
+from pydantic import BaseModel, ConfigDict, create_model
 
-from api.deps import CurrentStaff, SessionDep, actor_of, require_role
-from api.errors import reason_of
+from api import commands
+from api.commands import CaseStart, case_of, view_of
+from api.deps import CurrentStaff, SessionDep, require_role
+from api.errors import ERROR_RESPONSES
 from api.paging import Page, PageDep, paginate
-from api.temporal_calls import TemporalDep, run_update, start_case, task_queue
-from domain.rules import rule
-from domain.schemas import CaseRef, Role
+from api.public import ActionTaken, CaseStarted, CaseSummary, CaseView, ChronologyPublic
+from api.temporal_calls import TemporalDep, task_queue
+from domain.schemas import Role
 from store import case_service
-from store.casework import Case, CaseStatus, ChronologyEntry, Deadline, DeadlineStatus
-from store.register import Pupil, School, Staff
-from workflows.process import Process
+from store.casework import CaseStatus
+from workflows.process import Action
 from workflows.registry import PROCESSES
 
-router = APIRouter(prefix="/api/v1", tags=["cases"])
+router = APIRouter(prefix="/api/v1", tags=["cases"], responses=ERROR_RESPONSES)
 CanAct = require_role(Role.sendco, Role.headteacher)
-
-
-class CaseStart(BaseModel):
-    process: str
-    pupil_id: int
-    facts: dict[str, Any] = {}
-
-
-class CaseStarted(BaseModel):
-    id: str
-    workflow_id: str
-    process: str
-
-
-class DeadlinePublic(BaseModel):
-    key: str
-    step: str
-    rule_id: str
-    citation: str
-    owner: str
-    due: dt.date
-    status: DeadlineStatus
-    met_at: dt.datetime | None
-    escalated_at: dt.datetime | None
-    completed_at: dt.datetime | None
-
-    @classmethod
-    def of(cls, row: Deadline) -> DeadlinePublic:
-        return cls(citation=rule(row.rule_id).citation, **row.model_dump(exclude={"id", "case_id"}))
-
-
-class CaseSummary(BaseModel):
-    id: str
-    process: str
-    pupil_id: int
-    status: CaseStatus
-    step: str
-    next_action: str
-    flags: list[str]
-    started_at: dt.datetime
-    updated_at: dt.datetime
-
-
-class CaseView(CaseSummary):
-    process_title: str
-    workflow_id: str
-    facts: dict[str, Any]
-    next_deadline: DeadlinePublic | None
-    deadlines: list[DeadlinePublic]
-    actions: list[str]
-
-
-def _process(name: str) -> Process:
-    process = PROCESSES.get(name)
-    if process is None:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"field": "process", "reason": f"unknown process; choose one of {', '.join(PROCESSES)}"}],
-        )
-    return process
-
-
-def _case(session: Session, case_id: str, staff: Staff) -> Case:
-    """The case, if it is at the staff member's school (404 otherwise, saying nothing of other schools)."""
-    case = case_service.case_at_school(session, case_id=case_id, school_id=staff.school_id)
-    if case is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
-    return case
-
-
-def _problems(err: ValidationError, prefix: str) -> list[dict[str, str]]:
-    """Field and reason for each validation error, the field named as the request names it."""
-    return [
-        {"field": ".".join([prefix, *map(str, e["loc"])]), "reason": reason_of(e)}
-        for e in err.errors()
-        if e["loc"] != ("actor",)
-    ]
-
-
-async def start_new_case(
-    *, session: Session, client: Client, queue: str, staff: Staff, body: CaseStart
-) -> CaseStarted:
-    """Validate the facts and pupil (every reason at once), open the case and start its workflow."""
-    process = _process(body.process)
-    problems: list[dict[str, str]] = []
-    try:
-        facts = process.start.model_validate(body.facts)
-    except ValidationError as err:
-        problems += _problems(err, "facts")
-    pupil = session.get(Pupil, body.pupil_id)
-    if pupil is None or pupil.school_id != staff.school_id:
-        pupil = None
-        problems.append({"field": "pupil_id", "reason": "no such pupil"})
-    if problems:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problems)
-    assert pupil is not None
-    school = session.get(School, pupil.school_id)
-    assert school is not None
-    case_id = str(uuid.uuid4())
-    ref = CaseRef(
-        case_id=case_id,
-        workflow_id=case_service.workflow_id_for(process.name, case_id),
-        process=process.name,
-        pupil_id=pupil.id,
-        school_id=school.id,
-        calendar=case_service.school_calendar(school),
-    )
-    try:  # the whole input is checked before anything is written
-        inp = process.build_input(ref, facts, actor_of(staff))
-    except ValidationError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _problems(err, "facts")) from err
-    case = case_service.open_case(
-        session,
-        case_id=case_id,
-        process=process.name,
-        pupil_id=pupil.id,
-        school_id=school.id,
-        started_by=staff.id,
-        facts=facts.model_dump(mode="json"),
-    )
-    try:
-        await start_case(client, process.workflow.run, inp, case.workflow_id, queue)
-    except HTTPException:
-        case_service.forget_case(session, case_id=case_id)
-        raise
-    return CaseStarted(id=case_id, workflow_id=case.workflow_id, process=process.name)
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseStarted)
 async def start(
     request: Request, body: CaseStart, session: SessionDep, client: TemporalDep, staff: Annotated[Any, CanAct]
 ) -> Any:
-    """Start a case for a pupil: 201 once a worker has it running, 503 (nothing started) if none answers."""
-    return await start_new_case(
+    """Start a case for a pupil: 201 once a worker has it running, 503 (nothing started) if none answers.
+
+    422 for facts that do not fit the process, or a pupil the process is not for (an annual review needs
+    an EHC plan); 409 when the pupil already has the one open case the process allows.
+    """
+    return await commands.start(
         session=session, client=client, queue=task_queue(request), staff=staff, body=body
     )
 
@@ -181,54 +65,113 @@ def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseView)
 def read_case(case_id: str, session: SessionDep, staff: CurrentStaff) -> Any:
-    """The case with its current step, its next deadline and what must be done next, in plain words."""
-    case = _case(session, case_id, staff)
-    deadlines = list(session.exec(case_service.deadlines_query(case_id=case_id)))
-    upcoming = case_service.next_deadline(session, case_id=case_id)
-    process = PROCESSES[case.process]
-    return CaseView(
-        **case.model_dump(),
-        process_title=process.title,
-        next_deadline=DeadlinePublic.of(upcoming) if upcoming else None,
-        deadlines=[DeadlinePublic.of(d) for d in deadlines],
-        actions=[] if case.status == CaseStatus.closed else sorted(process.actions),
-    )
+    """The case with its current step, its next deadline, what must be done next, and what it offers now."""
+    return view_of(session, case_of(session, case_id, staff))
 
 
-@router.get("/cases/{case_id}/chronology", response_model=list[ChronologyEntry])
+@router.get("/cases/{case_id}/chronology", response_model=list[ChronologyPublic])
 def read_chronology(case_id: str, session: SessionDep, staff: CurrentStaff) -> Any:
-    _case(session, case_id, staff)
-    return case_service.chronology(session, case_id=case_id)
+    """What happened on the case, oldest first: when, who and what."""
+    case_of(session, case_id, staff)
+    return [ChronologyPublic.of(e) for e in case_service.chronology(session, case_id=case_id)]
 
 
-async def take_action(
-    *, session: Session, client: Client, staff: Staff, case_id: str, action: str, body: dict[str, Any]
-) -> dict[str, Any]:
-    """Run an action's Update on a case: 404 unknown action, 409 closed or refused, 422 bad payload."""
-    case = _case(session, case_id, staff)
-    spec = PROCESSES[case.process].action(action)
-    if spec is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"this case has no action {action!r}")
-    if case.status == CaseStatus.closed:
-        raise HTTPException(status.HTTP_409_CONFLICT, "this case is closed: nothing more can be done")
-    try:
-        payload = spec.payload.model_validate({**body, "actor": actor_of(staff).model_dump()})
-    except ValidationError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _problems(err, "body")) from err
-    result = await run_update(client, case.workflow_id, spec.update, payload)
-    return {"case_id": case_id, "action": action, "result": result}
-
-
-@router.post("/cases/{case_id}/actions/{action}")
-async def act(
-    case_id: str,
-    action: str,
-    session: SessionDep,
-    client: TemporalDep,
-    staff: Annotated[Any, CanAct],
-    body: Annotated[dict[str, Any], Body()] = {},  # noqa: B006
-) -> dict[str, Any]:
-    """Take an action on a case (an Update on its workflow): 409 when it is not valid now."""
-    return await take_action(
-        session=session, client=client, staff=staff, case_id=case_id, action=action, body=body
+# --- one operation per action ----------------------------------------------------------------------------
+def request_model(payload: type[BaseModel]) -> type[BaseModel]:
+    """The action's request body: its payload model without `actor`, refusing any field it does not know."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in payload.model_fields.items() if name != "actor"
+    }
+    extra = (payload.model_config.get("json_schema_extra") or {}) if payload.model_config else {}
+    return create_model(
+        f"{payload.__name__}Body",
+        __config__=ConfigDict(extra="forbid", json_schema_extra=extra or None),
+        __doc__=payload.__doc__,
+        **fields,
     )
+
+
+def _examples(payloads: list[type[BaseModel]]) -> dict[str, dict[str, Any]]:
+    """The payload models' own examples as the operation's named body examples."""
+    found: dict[str, dict[str, Any]] = {}
+    for payload in payloads:
+        extra = payload.model_config.get("json_schema_extra") or {}
+        for n, example in enumerate(extra.get("examples", []) if isinstance(extra, dict) else [], 1):
+            found[f"{payload.__name__}-{n}" if len(payloads) > 1 or n > 1 else payload.__name__] = {
+                "summary": (payload.__doc__ or payload.__name__).strip().splitlines()[0],
+                "value": example,
+            }
+    return found
+
+
+def _endpoint(name: str, body_model: Any, optional: bool, examples: dict[str, Any]) -> Callable[..., Any]:
+    """The route function for one action name, with a signature FastAPI reads for the body's model."""
+
+    async def act(
+        case_id: str, session: Any, client: Any, staff: Any, body: BaseModel | None = None
+    ) -> ActionTaken:
+        data = body.model_dump(exclude_unset=True) if body is not None else {}
+        return await commands.take_action(
+            session=session, client=client, staff=staff, case_id=case_id, action=name, body=data
+        )
+
+    P = inspect.Parameter
+    body = Body(openapi_examples=examples or None)
+    default = None if optional else P.empty
+    act.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            P("case_id", P.POSITIONAL_OR_KEYWORD, annotation=str),
+            P("session", P.POSITIONAL_OR_KEYWORD, annotation=SessionDep),
+            P("client", P.POSITIONAL_OR_KEYWORD, annotation=TemporalDep),
+            P("staff", P.POSITIONAL_OR_KEYWORD, annotation=Annotated[Any, CanAct]),
+            P("body", P.POSITIONAL_OR_KEYWORD, annotation=Annotated[body_model, body], default=default),
+        ],
+        return_annotation=ActionTaken,
+    )
+    act.__name__ = f"action_{name.replace('-', '_')}"
+    return act
+
+
+def actions_by_name() -> dict[str, list[Action]]:
+    """Every registered process's actions, grouped by URL name (one route each)."""
+    found: dict[str, list[Action]] = {}
+    for process in PROCESSES.values():
+        for name, spec in process.actions.items():
+            found.setdefault(name, []).append(spec)
+    return found
+
+
+def add_action_routes(target: APIRouter) -> None:
+    """One operation per action name; names shared by processes with different payloads take the union."""
+    for name, specs in sorted(actions_by_name().items()):
+        payloads = list(dict.fromkeys(s.payload for s in specs))
+        models = [request_model(p) for p in payloads]
+        body_model = models[0] if len(models) == 1 else reduce(or_, models)
+        optional = len(models) == 1 and all(not f.is_required() for f in models[0].model_fields.values())
+        processes = [p.title for p in PROCESSES.values() if p.action(name) is not None]
+        first = specs[0]
+        description = "\n\n".join(
+            part
+            for part in (
+                first.summary,
+                f"For: {'; '.join(processes)}.",
+                "Who: "
+                + " or ".join(r.value for r in first.roles)
+                + ". The actor is the signed-in staff member.",
+                "Answers the workflow's result and the case as it stands after the action; 404 if the case's "
+                "process has no such action, 409 when it is not possible now (the reason says why).",
+            )
+            if part
+        )
+        target.add_api_route(
+            f"/cases/{{case_id}}/actions/{name}",
+            _endpoint(name, body_model, optional, _examples(payloads)),
+            methods=["POST"],
+            response_model=ActionTaken,
+            summary=first.title,
+            description=description,
+            operation_id=f"action_{name.replace('-', '_')}",
+        )
+
+
+add_action_routes(router)

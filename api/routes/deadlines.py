@@ -8,14 +8,16 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import CurrentStaff, SessionDep
+from api.errors import ERROR_RESPONSES
 from api.paging import Page, PageDep, paginate
+from api.public import DeadlinePublic, page_of, today
 from store import case_service
-from store.casework import Deadline, DeadlineStatus
+from store.casework import DeadlineStatus
 
-router = APIRouter(prefix="/api/v1", tags=["deadlines"])
+router = APIRouter(prefix="/api/v1", tags=["deadlines"], responses=ERROR_RESPONSES)
 
 
-@router.get("/deadlines", response_model=Page[Deadline])
+@router.get("/deadlines", response_model=Page[DeadlinePublic])
 def list_deadlines(
     session: SessionDep,
     page: PageDep,
@@ -24,7 +26,9 @@ def list_deadlines(
     status: DeadlineStatus | None = None,
     due_before: dt.date | None = None,
 ) -> Any:
+    """The school's deadlines with the rule, its citation, the status and how many days late, if late."""
     query = case_service.deadlines_query(
         school_id=staff.school_id, case_id=case_id, status=status, due_before=due_before
     )
-    return paginate(session, query, page.offset, page.limit)
+    on = today()
+    return page_of(paginate(session, query, page.offset, page.limit), lambda d: DeadlinePublic.of(d, on))

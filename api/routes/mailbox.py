@@ -101,7 +101,7 @@ def _body(message: EmailMessage, subtype: str) -> str | None:
 def _get(session: Session, mail_id: int) -> ReceivedMail:
     row = session.get(ReceivedMail, mail_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such message")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no such message.")
     return row
 
 

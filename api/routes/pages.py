@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
-from api import forms
+from api import commands, forms
 from api.case_views import (
     SOON_DAYS,
     DeadlineView,
@@ -26,11 +26,12 @@ from api.case_views import (
     today,
     who,
 )
-from api.deps import SessionDep
-from api.errors import reason_of
+from api.commands import CaseStart
+from api.deps import SessionDep, check_role
+from api.errors import ApiError, reason_of
 from api.paging import paginate
-from api.routes.approvals import DecisionBody, decide
-from api.routes.cases import CaseStart, start_new_case, take_action
+from api.public import offered
+from api.routes.approvals import DecisionBody
 from api.routes.signin import safe_next
 from api.temporal_calls import task_queue, temporal_client
 from api.web import page, redirect, web_staff
@@ -62,25 +63,20 @@ class ActionForm:
     refusal: str = ""
 
 
-def _require(staff: Staff, *roles: Role) -> None:
-    """Refuse anyone outside the roles, as the JSON API does."""
-    if Role(staff.role) not in roles:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"only the {' or '.join(roles)} can do this")
-
-
-def _reason(err: HTTPException) -> str:
-    """An HTTP refusal in words: the detail string, or every field reason of a 422."""
+def _reason(err: ApiError) -> str:
+    """A refusal in words: the engine not answering, or the refusal's own message."""
     if err.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
-        return f"{NO_ENGINE} ({err.detail})"
-    if isinstance(err.detail, list):
-        return "; ".join(str(p.get("reason")) for p in err.detail)
-    return str(err.detail)
+        return NO_ENGINE
+    return err.message
 
 
-def _problems(err: HTTPException) -> list[dict[str, Any]]:
-    """The refusal as `[{field, reason}]`, whatever its shape."""
-    if isinstance(err.detail, list):
-        return err.detail
+def _problems(err: ApiError, prefix: str = "") -> list[dict[str, Any]]:
+    """The refusal as `[{field, reason}]` named as the form names its controls (or the message alone)."""
+    if err.errors and err.status_code != status.HTTP_503_SERVICE_UNAVAILABLE:
+        return [
+            {"field": f"{prefix}{e['field']}" if e["field"] else None, "reason": e["reason"]}
+            for e in err.errors
+        ]
     return [{"field": None, "reason": _reason(err)}]
 
 
@@ -186,17 +182,17 @@ async def new_case(request: Request, session: SessionDep) -> Response:
     pupil = str(form.get("pupil_id") or "")
     values["pupil_id"] = pupil
     try:
-        _require(staff, *STAFF_WHO_ACT)
+        check_role(staff, STAFF_WHO_ACT)
         body = CaseStart(
             process=process.name,
             pupil_id=int(pupil) if pupil.isdigit() else 0,
             facts=forms.model_input(fields, values),
         )
         client = await temporal_client(request)
-        started = await start_new_case(
+        started = await commands.start(
             session=session, client=client, queue=task_queue(request), staff=staff, body=body
         )
-    except HTTPException as err:
+    except ApiError as err:
         errors, loose = forms.errors_by_field(_problems(err), [*values, "process"])
         if "pupil_id" in errors and not pupil:
             errors["pupil_id"] = "choose the pupil"
@@ -215,11 +211,6 @@ async def new_case(request: Request, session: SessionDep) -> Response:
 
 
 # --- one case ------------------------------------------------------------------------------------------
-def _actions(process: Process) -> dict[str, Action]:
-    """The process's own actions, then those every case has."""
-    return process.actions
-
-
 def _action_form(name: str, spec: Action, deadlines: list[DeadlineView]) -> ActionForm:
     """The form for one action; the generic actions pick one of the case's open deadlines by its key."""
     keys = [(d.key, f"{d.rule_id}: {d.step}, due {d.due:%d %b %Y}") for d in deadlines if d.is_open]
@@ -247,7 +238,8 @@ def _case_page(
     """The case page; `refused` is an action form shown again as submitted, with its reasons."""
     on = today()
     process = PROCESSES.get(case.process)
-    deadlines = [deadline_view(d, on) for d in session.exec(case_service.deadlines_query(case_id=case.id))]
+    rows = list(session.exec(case_service.deadlines_query(case_id=case.id)))
+    deadlines = [deadline_view(d, on) for d in rows]
     upcoming = case_service.next_deadline(session, case_id=case.id)
     chronology = case_service.chronology(session, case_id=case.id)
     approvals = session.exec(
@@ -257,10 +249,12 @@ def _case_page(
     can_act = Role(staff.role) in STAFF_WHO_ACT and case.status == CaseStatus.open and process is not None
     action_forms = []
     if can_act and process is not None:
-        for name, spec in _actions(process).items():
+        for name, spec in offered(process, case, rows).items():  # only what can be done now
             action_forms.append(
                 refused if refused and refused.name == name else _action_form(name, spec, deadlines)
             )
+        if refused and refused.name not in {a.name for a in action_forms}:
+            action_forms.append(refused)
     context = {
         "staff": staff,
         "case": case,
@@ -275,7 +269,8 @@ def _case_page(
         "can_act": can_act,
         "is_head": Role(staff.role) == Role.headteacher,
         "alert": alert,
-        "facts": facts_shown(process, case.facts),
+        "facts": facts_shown(process, case.view or {}),  # the workflow's own view of the case
+        "given": facts_shown(process, case.facts or {}),  # what the SENDCo gave at the start
     }
     return page(request, "case.html", context, active="cases", status_code=status_code)
 
@@ -312,20 +307,20 @@ async def case_action(case_id: str, action: str, request: Request, session: Sess
     attempt = _action_form(action, spec, deadlines)
     attempt.values = forms.submitted(attempt.fields, form)
     try:
-        _require(staff, *STAFF_WHO_ACT)
+        check_role(staff, STAFF_WHO_ACT)
         client = await temporal_client(request)
         body = forms.model_input(attempt.fields, attempt.values)
-        done = await take_action(
+        done = await commands.take_action(
             session=session, client=client, staff=staff, case_id=case_id, action=action, body=body
         )
-    except HTTPException as err:
-        attempt.errors, loose = forms.errors_by_field(_problems(err), attempt.values)
+    except ApiError as err:
+        attempt.errors, loose = forms.errors_by_field(_problems(err, "body."), attempt.values)
         attempt.refusal = "; ".join(loose) or "Please check the answers marked below."
         alert = f"{attempt.label} was not done: {attempt.refusal}"
         return _case_page(
             request, session, staff, case, refused=attempt, alert=alert, status_code=err.status_code
         )
-    return redirect(f"/cases/{case_id}", flash=f"{attempt.label}: {done['result']}.")
+    return redirect(f"/cases/{case_id}", flash=f"{attempt.label}: {done.result}.")
 
 
 # --- approvals ---------------------------------------------------------------------------------------
@@ -368,7 +363,7 @@ def _decision(form: FormData) -> DecisionBody:
         return DecisionBody(approve=form.get("decision") == "approve", comment=str(form.get("comment") or ""))
     except ValidationError as err:
         reasons = "; ".join(reason_of(e) for e in err.errors())
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"comment: {reasons}") from err
+        raise ApiError(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Comment: {reasons}") from err
 
 
 @router.post("/approvals/{approval_id}/decision", response_model=None)
@@ -382,11 +377,19 @@ async def approval_decision(approval_id: int, request: Request, session: Session
     ):
         return _not_found(request, staff, "There is no such approval.")
     try:
-        _require(staff, Role.headteacher)
+        check_role(staff, [Role.headteacher])
         client = await temporal_client(request)
-        done = await decide(approval_id, _decision(form), session, client, staff)
-    except HTTPException as err:
+        decision = _decision(form)
+        done = await commands.decide(
+            session=session,
+            client=client,
+            staff=staff,
+            approval_id=approval_id,
+            approve=decision.approve,
+            comment=decision.comment,
+        )
+    except ApiError as err:
         alert = f"The decision was not recorded: {_reason(err)}"
         return _approvals_page(request, session, staff, 0, alert=alert, status_code=err.status_code)
     back = safe_next(str(form.get("back") or "/approvals"))
-    return redirect(back, flash=f"Decision recorded: {done['result']}.")
+    return redirect(back, flash=f"Decision recorded: {done.result}.")

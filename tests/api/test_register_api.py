@@ -87,7 +87,10 @@ def total(client: httpx.Client, path: str, **params: Any) -> int:
 def refused(response: httpx.Response, status: int, field: str | None, reason: str) -> None:
     """The response is `status` with a {field, reason} item for `field` whose reason contains `reason`."""
     assert response.status_code == status, response.text
-    items = response.json()["detail"]
+    answer = response.json()
+    assert answer["code"] == {403: "forbidden", 409: "conflict", 422: "invalid"}[status]
+    assert answer["message"] and answer["message"][0].isupper()  # a sentence for a person
+    items = answer["errors"]
     assert all(set(item) == {"field", "reason"} for item in items)
     assert any(item["field"] == field and reason in item["reason"] for item in items), items
 
@@ -130,7 +133,7 @@ def test_create_and_read_each_resource(oak: Desk) -> None:
         got = as_sendco.get(f"/api/v1/{path}/{made['id']}")
         assert got.status_code == 200 and got.json()["id"] == made["id"]
         missing = as_sendco.get(f"/api/v1/{path}/999999")
-        assert missing.status_code == 404 and "999999" in missing.json()["detail"]
+        assert missing.status_code == 404 and "999999" in missing.json()["message"]
     assert parent["pupil_ids"] == [pupil["id"]]
     assert "digest" not in staff and set(staff) == {"id", "name", "email", "role", "school_id"}
 
@@ -278,7 +281,8 @@ def test_delete_pupil_refused_while_a_case_is_open(oak: Desk, session: Session) 
 def not_found(response: httpx.Response, detail: str) -> None:
     """A 404 saying only that there is no such record: what an id no school has gets."""
     assert response.status_code == 404, response.text
-    assert response.json() == {"detail": detail}
+    answer = response.json()
+    assert (answer["code"], answer["message"]) == ("not_found", detail[0].upper() + detail[1:] + ".")
 
 
 def test_another_schools_pupil_is_not_found(oak: Desk, elm: Desk) -> None:
@@ -335,7 +339,7 @@ def test_parents_are_seen_through_your_own_schools_pupils(oak: Desk, elm: Desk) 
     # Linking Oak's pupil from Elm is refused exactly as an id no school has.
     body = {"name": "Q", "email": "q@example.org", "pupil_ids": [elm_pupil, oak_pupil, 999999]}
     response = post(elm.head, "parents", **body)
-    assert response.status_code == 422 and response.json()["detail"] == [
+    assert response.status_code == 422 and response.json()["errors"] == [
         {"field": "pupil_ids", "reason": f"no pupil with id {oak_pupil}"},
         {"field": "pupil_ids", "reason": "no pupil with id 999999"},
     ]

@@ -52,13 +52,13 @@ def test_bad_preview_requests_say_which_field(as_sendco, api_url):  # type: igno
     import httpx
 
     r = as_sendco.post("/api/v1/timelines/preview", json={"process": "nope", "facts": {}})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "process"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "process"
     r = as_sendco.post(
         "/api/v1/timelines/preview",
         json={"process": "annual_review", "facts": {"cycle_start": "2026-13-01", "year_group": 6}},
     )
     assert r.status_code == 422
-    assert r.json()["detail"][0]["field"] == "facts.cycle_start"
+    assert r.json()["errors"][0]["field"] == "facts.cycle_start"
     r = as_sendco.post(
         "/api/v1/timelines/preview",
         json={
@@ -66,5 +66,5 @@ def test_bad_preview_requests_say_which_field(as_sendco, api_url):  # type: igno
             "facts": {"cycle_start": "2026-03-01", "year_group": 6, "transfer": "phase"},
         },
     )
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "facts.transfer_year"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "facts.transfer_year"
     assert httpx.post(f"{api_url}/api/v1/timelines/preview", json={}).status_code == 401
