@@ -9,6 +9,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -23,6 +24,13 @@ if config.config_file_name is not None:  # the command line: its log lines as al
 target_metadata = SQLModel.metadata
 
 
+def render_item(kind: str, obj: object, autogen_context: AutogenContext) -> bool:
+    """Autogenerate writes sqlmodel's column types by their module: import it in the new revision."""
+    if kind == "type" and type(obj).__module__.startswith("sqlmodel"):
+        autogen_context.imports.add("import sqlmodel.sql.sqltypes")
+    return False  # and render the item as usual
+
+
 def run_on(connection: Connection) -> None:
     """Run the migrations on one connection; SQLite's table rebuilds run with foreign keys off."""
     sqlite = connection.dialect.name == "sqlite"
@@ -35,8 +43,10 @@ def run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=sqlite,
+        render_as_batch=True,  # revisions run on SQLite too: autogenerate writes batch operations everywhere
         compare_type=True,
+        compare_server_default=True,
+        render_item=render_item,
     )
     try:
         with context.begin_transaction():
