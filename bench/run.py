@@ -34,25 +34,21 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.baseline_workflow import Trivial, noop
-from bench.data import add_cases, add_pupils, bench_pupil_ids, count, explain
+from bench.data import add_cases, add_pupils, add_schools, bench_pupil_ids, count, demo_school, explain
 from bench.scenarios import Scenario, choose
 from bench.stack import Stack, configure
 from infra.database import get_engine
 from infra.settings import ROOT
 from store.casework import Case, Deadline
-from store.register import Pupil
+from store.register import Pupil, School
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POLL = (0.2, 1.5, 1.0)  # reads of a case waiting for its step: first wait, growth, longest wait (s)
 STEP_WITHIN = 120.0
 START_TRIES = 5  # a start refused with 503 (no worker answered in time) is retried, as a client would
 KEEPALIVE = 2.0  # below uvicorn's 5 s, so an idle connection is never reused just as the server closes it
-SAMPLED = 10  # histories read to count the Temporal work per case
-COUNTED = {
-    "activities": EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-    "workflow_tasks": EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-    "updates": EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-}
+HISTORIES_IN_FLIGHT = 8  # histories read at once to count the Temporal work of every timed workflow
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
 ENDPOINTS = {"health": "/health", "cases": "/api/v1/cases", "deadlines": "/api/v1/deadlines"}
 
 
@@ -69,8 +65,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=300, help="timed requests per endpoint in (c) (300)")
     p.add_argument("--latency-concurrency", type=int, default=1, help="requests in flight in (c) (1)")
     p.add_argument("--pupils", type=int, default=10_000, help="pupils in the register for (c) (10,000)")
-    p.add_argument("--db-cases", type=int, default=20_000, help="cases in the database for (c) (20,000)")
+    p.add_argument(
+        "--db-cases",
+        type=int,
+        default=100_000,
+        help="cases in the database for (c), and in one school (100,000)",
+    )
     p.add_argument("--deadlines-per-case", type=int, default=2, help="deadline rows per bulk case (2)")
+    p.add_argument(
+        "--schools", type=int, default=20, help="schools the first layout of (c) spreads --db-cases over (20)"
+    )
+    p.add_argument("--lists-only", action="store_true", help="measure (c) only, not (a) and (b)")
     p.add_argument("--keep", action="store_true", help="keep the temporary var dir (logs, databases)")
     args = p.parse_args(argv)
     args.warmup = max(1, args.warmup)
@@ -140,16 +145,59 @@ def _throughput(n: int, wall: float, each: list[float]) -> dict[str, Any]:
     }
 
 
-async def per_workflow(client: Client, workflow_ids: list[str]) -> dict[str, float]:
-    """Mean activities, workflow tasks and Updates per workflow, read from a sample of histories."""
-    sample = workflow_ids[:SAMPLED]
-    totals = dict.fromkeys(COUNTED, 0)
-    for workflow_id in sample:
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
-        for event in history.events:
-            for name, kind in COUNTED.items():
-                totals[name] += event.event_type == kind
-    return {name: round(total / len(sample), 1) for name, total in totals.items()}
+def count_work(events: Any) -> dict[str, int]:
+    """Activities (and local ones), workflow tasks and Updates in one workflow history."""
+    kinds = EventType
+    work = dict.fromkeys(
+        ("activities", "local_activities", "workflow_tasks", "updates", "child_workflows"), 0
+    )
+    for event in events:
+        if event.event_type == kinds.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            work["activities"] += 1
+        elif event.event_type == kinds.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            work["workflow_tasks"] += 1
+        elif event.event_type == kinds.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            work["updates"] += 1
+        elif (
+            event.event_type == kinds.EVENT_TYPE_MARKER_RECORDED
+            and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+        ):
+            work["local_activities"] += 1
+        elif event.event_type == kinds.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+            work["child_workflows"] += 1
+    return work
+
+
+async def settled(client: Client, workflow_id: str) -> None:
+    """Wait until the workflow has nothing in flight (no activity or workflow task pending)."""
+    handle = client.get_workflow_handle(workflow_id)
+    deadline = time.monotonic() + STEP_WITHIN
+    while time.monotonic() < deadline:
+        raw = (await handle.describe()).raw_description
+        if not raw.pending_activities and not raw.HasField("pending_workflow_task"):
+            return
+        await asyncio.sleep(0.5)
+    raise BenchError(f"workflow {workflow_id} still had work in flight after {STEP_WITHIN:.0f} s")
+
+
+async def per_workflow(client: Client, workflow_ids: list[str]) -> dict[str, Any]:
+    """Activities, workflow tasks and Updates of every given workflow, counted from its whole history."""
+    gate = asyncio.Semaphore(HISTORIES_IN_FLIGHT)
+
+    async def one(workflow_id: str) -> dict[str, int]:
+        async with gate:
+            await settled(client, workflow_id)  # every activity the step started is in the history
+            history = await client.get_workflow_handle(workflow_id).fetch_history()
+        return count_work(history.events)
+
+    each = await asyncio.gather(*(one(w) for w in workflow_ids))
+    totals = {name: sum(work[name] for work in each) for name in each[0]}
+    return {
+        "workflows": len(each),
+        "totals": totals,
+        **{name: round(total / len(each), 2) for name, total in totals.items()},
+        "activities_range": [min(w["activities"] for w in each), max(w["activities"] for w in each)],
+    }
 
 
 # --- (b) cases over HTTP -------------------------------------------------------------------------
@@ -277,48 +325,64 @@ async def measure_latency(api_url: str, token: str, args: argparse.Namespace) ->
             "total_rows": totals.get(name),
             "p50_ms": round(p50 * 1000, 2),
             "p95_ms": round(p95 * 1000, 2),
-            "p50_vs_health": round(p50 / health[50], 1),
-            "p95_vs_health": round(p95 / health[95], 1),
+            "p50_vs_health": round(p50 / health[50], 2),
+            "p95_vs_health": round(p95 / health[95], 2),
         }
     return out
 
 
 # --- report --------------------------------------------------------------------------------------
 def table(results: dict[str, Any]) -> str:
-    """The final table, as printed and as pasted in bench/README.md."""
-    a, b, lat, d = results["baseline"], results["cases"], results["latency"], results["data"]
-    lines = [
-        f"N={a['n']}, concurrency {results['params']['concurrency']}; "
-        f"database: {d['pupils']:,} pupils, {d['cases']:,} cases, {d['deadlines']:,} deadlines",
-        "",
-        "| measure | cases/s | p50 ms | p95 ms | ratio |",
-        "|---|---:|---:|---:|---:|",
-        f"| (a) bare Temporal: workflow + 1 activity | {a['per_second']:.1f} | {a['p50_ms']:.0f} "
-        f"| {a['p95_ms']:.0f} | 1 |",
-        f"| (b) {b['process']} over HTTP: start + `{b['action']}` | {b['per_second']:.1f} "
-        f"| {b['p50_ms']:.0f} | {b['p95_ms']:.0f} | {results['ratio_b_to_a']:.3f} x (a) |",
-        "",
-        f"Temporal work per workflow (mean of {SAMPLED} histories): (a) {_work(a)}; (b) {_work(b)}.",
-        f"CPU seconds used (warm-up included) in (a): {_cpu(a)}; in (b): {_cpu(b)}.",
-        f"Starts refused with 503 in (b) and retried: {b['starts_refused_503']}.",
-        "",
-        f"| endpoint (first page, {results['params']['latency_concurrency']} in flight) "
-        "| p50 ms | p95 ms | p50 vs /health | p95 vs /health |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for row in lat.values():
-        lines.append(
-            f"| GET {row['path']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
-            f"| {row['p50_vs_health']:.1f} x | {row['p95_vs_health']:.1f} x |"
-        )
-    return "\n".join(lines)
+    """The final tables, as printed and as pasted in bench/README.md."""
+    lines: list[str] = []
+    a, b = results.get("baseline"), results.get("cases")
+    if a and b:
+        lines += [
+            f"N={a['n']}, concurrency {results['params']['concurrency']}",
+            "",
+            "| measure | cases/s | p50 ms | p95 ms | ratio |",
+            "|---|---:|---:|---:|---:|",
+            f"| (a) bare Temporal: workflow + 1 activity | {a['per_second']:.1f} | {a['p50_ms']:.0f} "
+            f"| {a['p95_ms']:.0f} | 1 |",
+            f"| (b) {b['process']} over HTTP: start + `{b['action']}` | {b['per_second']:.1f} "
+            f"| {b['p50_ms']:.0f} | {b['p95_ms']:.0f} | {results['ratio_b_to_a']:.3f} x (a) |",
+            "",
+            "Temporal work per workflow, counted in the history of every timed workflow:",
+            "",
+            "| | workflows | activities | local activities | workflow tasks | Updates |",
+            "|---|---:|---:|---:|---:|---:|",
+            _work("(a)", a),
+            _work("(b)", b),
+            "",
+            f"CPU seconds used (warm-up included) in (a): {_cpu(a)}; in (b): {_cpu(b)}.",
+            f"Starts refused with 503 in (b) and retried: {b['starts_refused_503']}.",
+            "",
+        ]
+    for layout in results["lists"]:
+        d = layout["data"]
+        lines += [
+            f"(c) {layout['name']}: the demo school holds {d['school_cases']:,} cases and "
+            f"{d['school_deadlines']:,} deadlines; the database {d['cases']:,} cases and "
+            f"{d['deadlines']:,} deadlines in {d['schools']} schools",
+            "",
+            f"| endpoint (first page, {results['params']['latency_concurrency']} in flight) "
+            "| p50 ms | p95 ms | p50 vs /health | p95 vs /health |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for row in layout["latency"].values():
+            lines.append(
+                f"| GET {row['path']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
+                f"| {row['p50_vs_health']:.2f} x | {row['p95_vs_health']:.2f} x |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip()
 
 
-def _work(result: dict[str, Any]) -> str:
+def _work(label: str, result: dict[str, Any]) -> str:
     per = result["per_workflow"]
     return (
-        f"{per['activities']:g} activities, {per['workflow_tasks']:g} workflow tasks, "
-        f"{per['updates']:g} Updates"
+        f"| {label} | {per['workflows']} | {per['activities']:g} | {per['local_activities']:g} "
+        f"| {per['workflow_tasks']:g} | {per['updates']:g} |"
     )
 
 
@@ -337,6 +401,39 @@ def _cpu_since(before: dict[str, float], after: dict[str, float]) -> dict[str, f
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
+
+
+def layouts(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """The databases (c) reads, in order: --db-cases spread over --schools schools, then all in one school."""
+    spread = [(f"spread over {args.schools} schools", args.schools)] if args.schools > 1 else []
+    return [*spread, ("one school", 1)]
+
+
+def fill(engine: Any, args: argparse.Namespace, process: str, schools: int) -> tuple[int, int]:
+    """Top the database up for a layout: --db-cases over `schools` schools, or in the demo school alone."""
+    if schools > 1:
+        return add_cases(
+            engine,
+            args.db_cases,
+            process,
+            schools=add_schools(engine, schools),
+            per_case=args.deadlines_per_case,
+        )
+    missing = args.db_cases - count(engine, Case, school_id=demo_school(engine))
+    return add_cases(engine, max(0, missing), process, per_case=args.deadlines_per_case, seed=3)
+
+
+def data_sizes(engine: Any) -> dict[str, int]:
+    """Rows in the database, and the demo school's share of them."""
+    school_id = demo_school(engine)
+    return {
+        "schools": count(engine, School),
+        "pupils": count(engine, Pupil),
+        "cases": count(engine, Case),
+        "deadlines": count(engine, Deadline),
+        "school_cases": count(engine, Case, school_id=school_id),
+        "school_deadlines": count(engine, Deadline, school_id=school_id),
+    }
 
 
 def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
@@ -360,34 +457,44 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             raise BenchError(f"--pupils {args.pupils} is too few for {args.warmup + args.cases} cases")
         phase("[2/6] starting the stack (Temporal dev server, mailbox, worker, API)")
         stack.start()
-        phase(f"[3/6] (a) bare Temporal: {args.cases} trivial workflows, {args.concurrency} at a time")
-        cpu = stack.cpu_seconds()
-        baseline = asyncio.run(measure_baseline(stack.settings.temporal_address, args))
-        baseline["cpu_seconds"], cpu = _cpu_since(cpu, stack.cpu_seconds()), stack.cpu_seconds()
-        say(f"    {baseline['per_second']} workflows/s")
-        stack.check_alive()
         scenario = choose()
-        phase(
-            f"[4/6] (b) {args.cases} {scenario.process} cases over HTTP: start, {scenario.action}, next step"
-        )
-        cases = asyncio.run(measure_cases(stack, token, scenario, pupils, args))
-        cases["cpu_seconds"] = _cpu_since(cpu, stack.cpu_seconds())
-        say(f"    {cases['per_second']} cases/s")
-        stack.check_alive()
-        phase(f"[5/6] bulk-inserting cases up to {args.db_cases:,}, {args.deadlines_per_case} deadlines each")
-        t0 = time.perf_counter()
-        added = add_cases(engine, args.db_cases, scenario.process, args.deadlines_per_case)
-        say(f"    {added[0]:,} cases and {added[1]:,} deadlines in {time.perf_counter() - t0:.1f} s")
-        data = {
-            name: count(engine, t)
-            for name, t in (("pupils", Pupil), ("cases", Case), ("deadlines", Deadline))
-        }
-        phase(
-            f"[6/6] (c) latency: {args.requests} requests per endpoint, {args.latency_concurrency} in flight"
-        )
-        latency = asyncio.run(measure_latency(stack.api_url, token, args))
-        stack.check_alive()
-        plans = explain(engine)
+        baseline = cases = None
+        if not args.lists_only:
+            phase(f"[3/6] (a) bare Temporal: {args.cases} trivial workflows, {args.concurrency} at a time")
+            cpu = stack.cpu_seconds()
+            baseline = asyncio.run(measure_baseline(stack.settings.temporal_address, args))
+            baseline["cpu_seconds"], cpu = _cpu_since(cpu, stack.cpu_seconds()), stack.cpu_seconds()
+            say(f"    {baseline['per_second']} workflows/s")
+            stack.check_alive()
+            phase(
+                f"[4/6] (b) {args.cases} {scenario.process} cases over HTTP: "
+                f"start, {scenario.action}, next step"
+            )
+            cases = asyncio.run(measure_cases(stack, token, scenario, pupils, args))
+            cases["cpu_seconds"] = _cpu_since(cpu, stack.cpu_seconds())
+            say(f"    {cases['per_second']} cases/s")
+            stack.check_alive()
+        lists = []
+        for name, schools in layouts(args):
+            phase(f"[5/6] (c) {name}: bulk-inserting cases, {args.deadlines_per_case} deadlines each")
+            t0 = time.perf_counter()
+            added = fill(engine, args, scenario.process, schools)
+            say(f"    {added[0]:,} cases and {added[1]:,} deadlines in {time.perf_counter() - t0:.1f} s")
+            phase(
+                f"[6/6] (c) {name}: {args.requests} requests per endpoint, "
+                f"{args.latency_concurrency} in flight"
+            )
+            latency = asyncio.run(measure_latency(stack.api_url, token, args))
+            stack.check_alive()
+            lists.append(
+                {
+                    "name": name,
+                    "data": data_sizes(engine),
+                    "insert_s": round(time.perf_counter() - t0, 1),
+                    "latency": latency,
+                    "query_plans": explain(engine),
+                }
+            )
         load_after = os.getloadavg()
     finally:
         say("stopping the stack...")
@@ -405,12 +512,10 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             "load_avg_1m_after": round(load_after[0], 2),
         },
         "params": {k: v for k, v in vars(args).items() if k != "keep"},
-        "data": data,
         "baseline": baseline,
         "cases": cases,
-        "ratio_b_to_a": round(cases["per_second"] / baseline["per_second"], 4),
-        "latency": latency,
-        "query_plans": plans,
+        "ratio_b_to_a": round(cases["per_second"] / baseline["per_second"], 4) if cases else None,
+        "lists": lists,
         "runtime_s": round(time.monotonic() - began, 1),
     }
 
@@ -438,12 +543,13 @@ def main(argv: list[str] | None = None) -> int:
     say("")
     say(table(results))
     say("")
-    say("each list endpoint's first page as its route runs it, in-process without HTTP (SQLite plans):")
-    for name, q in results["query_plans"].items():
-        say(f"  {name}: median {q['median_ms']:.2f} ms")
-        for statement in q["statements"]:
-            say(f"    {statement['median_ms']:6.2f} ms  {statement['sql'][:80]}...")
-            say(f"      plan: {' / '.join(statement['plan'])}")
+    for layout in results["lists"]:
+        say(f"(c) {layout['name']}: each list's first page as its route runs it, in-process (SQLite plans):")
+        for name, q in layout["query_plans"].items():
+            say(f"  {name}: median {q['median_ms']:.2f} ms")
+            for statement in q["statements"]:
+                say(f"    {statement['median_ms']:6.2f} ms  {statement['sql'][:80]}...")
+                say(f"      plan: {' / '.join(statement['plan'])}")
     say(f"\nresults: {RESULTS / 'latest.json'}   runtime {results['runtime_s']} s")
     return 0
 

@@ -15,6 +15,7 @@ from engine.run import commands, stop, wait_for_port
 from engine.seed import demo_tokens, seed_demo
 from infra.database import get_engine
 from infra.settings import ROOT, Settings, get_settings
+from store.migrate import upgrade_to_head
 
 
 def free_port() -> int:
@@ -60,8 +61,9 @@ class Stack:
         return self.settings.var_dir / "logs"
 
     def seed(self) -> str:
-        """Seed the demo school; the demo SENDCo's token."""
+        """Upgrade the new database to the newest schema, seed the demo school; the demo SENDCo's token."""
         tokens_file = self.settings.var_dir / "demo-tokens.json"
+        upgrade_to_head(get_engine())  # as `make run` does before it starts anything
         with Session(get_engine()) as session:
             seed_demo(session, tokens_file)
         return next(t for who, t in demo_tokens(tokens_file).items() if who.startswith("sendco"))
