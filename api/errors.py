@@ -21,7 +21,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,6 +54,7 @@ MESSAGES = {
     422: "Some of what was sent needs correcting.",
     503: "The case engine is not answering just now, so nothing was done. Try again in a minute.",
 }
+TOO_LARGE = "A number in the request is too large to be a record's id or a count: check it."
 INTERNAL = "Something went wrong on our side. Quote error {error_id} if you contact support."
 
 
@@ -92,18 +93,19 @@ class InternalError(BaseModel):
     error_id: str
 
 
-def _described(code: int, what: str) -> dict[str, Any]:
+def _described(what: str) -> dict[str, Any]:
     return {"model": ErrorBody, "description": what}
 
 
 # The error statuses every route documents (the OpenAPI's `responses=` of every router).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _described(401, "Not signed in: no valid token"),
-    403: _described(403, "Not your role, or not your school"),
-    404: _described(404, "No such record (or not at your school), or no such action for this case"),
-    409: _described(409, "Not possible now: the reason says why"),
-    422: _described(422, "Something sent needs correcting: each field says why"),
-    503: _described(503, "The case engine is not answering: nothing was done"),
+    400: _described("The body could not be read as JSON"),
+    401: _described("Not signed in: no valid token"),
+    403: _described("Not your role, or not your school"),
+    404: _described("No such record (or not at your school), or no such action for this case"),
+    409: _described("Not possible now: the reason says why"),
+    422: _described("Something sent needs correcting: each field says why"),
+    503: _described("The case engine is not answering: nothing was done"),
     500: {"model": InternalError, "description": "Something went wrong on our side: quote the error id"},
 }
 
@@ -235,6 +237,8 @@ async def _http_error(request: Request, exc: Exception) -> Any:
     if isinstance(detail, list):
         items = [d for d in detail if isinstance(d, Mapping)]
         message = summary(items, MESSAGES.get(exc.status_code, MESSAGES[422]))
+    elif exc.status_code == status.HTTP_400_BAD_REQUEST:  # a body that is not JSON
+        message = MESSAGES[400]
     elif isinstance(detail, str) and detail and detail != _phrase(exc.status_code):
         message = sentence(detail)
     else:
@@ -260,6 +264,12 @@ async def _register_refused(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, NotFound):
         return refusal(status.HTTP_404_NOT_FOUND, sentence(exc.reason), item)
     return refusal(status.HTTP_409_CONFLICT, sentence(exc.reason), item)  # HasOpenCases
+
+
+async def _too_large(_request: Request, exc: Exception) -> JSONResponse:
+    """A number too large for the database to look up or store (an id beyond any record's)."""
+    item = {"field": None, "reason": "a number in the request is too large"}
+    return refusal(status.HTTP_422_UNPROCESSABLE_CONTENT, TOO_LARGE, [item])
 
 
 async def _integrity(_request: Request, exc: Exception) -> JSONResponse:
@@ -310,4 +320,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RegisterError, _register_refused)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OverflowError, _too_large)  # SQLite: beyond a 64-bit integer
+    app.add_exception_handler(DataError, _too_large)  # PostgreSQL: numeric value out of range
     app.add_middleware(UnexpectedFailures)
