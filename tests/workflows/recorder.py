@@ -7,8 +7,9 @@ tests/workflows/histories/<process>/<scenario>.json. To record them all again, i
 
 It removes the saved histories of every registered process and runs each process's workflow tests
 (tests/workflows/test_<process>.py) with RECORD_HISTORIES=1, so each recorded scenario writes its
-history as it ends. Do this only for a change no deployed case has run yet; a change to a running process
-goes behind `workflow.patched(...)` and the saved histories stay as they are.
+history as it ends; a failed test saves nothing (its history would be partial) and the command fails.
+Do this only for a change no deployed case has run yet; a change to a running process goes behind
+`workflow.patched(...)` and the saved histories stay as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from temporalio.client import Client
 
 HERE = Path(__file__).parent
@@ -38,16 +40,28 @@ def history_path(process: str, scenario: str) -> Path:
     return HISTORIES / process / f"{scenario}.json"
 
 
-async def save_history(
-    client: Client, workflow_id: str, run_id: str | None, process: str, scenario: str
-) -> None:
-    """Save one run's history as the process's scenario, when recording; otherwise do nothing."""
-    if not recording():
-        return
-    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-    path = history_path(process, scenario)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text((await handle.fetch_history()).to_json())
+class Recorder:
+    """Saves a recorded scenario's first run, once its test has passed (a failed test's history is partial).
+
+    Make it when the test's case fixture is set up, and call `save` as the fixture tears down.
+    """
+
+    def __init__(self, request: pytest.FixtureRequest, process: str, scenarios: dict[str, str]) -> None:
+        self.session = request.session
+        self.process = process
+        self.scenario = scenarios.get(request.node.name)
+        self.failed_before = request.session.testsfailed
+
+    async def save(self, client: Client, workflow_id: str, run_id: str | None) -> None:
+        if not recording() or self.scenario is None:
+            return
+        if self.session.testsfailed != self.failed_before:  # the test's call phase is reported by now
+            print(f"not saved: {self.process}/{self.scenario} (its test failed)", file=sys.stderr)
+            return
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        path = history_path(self.process, self.scenario)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text((await handle.fetch_history()).to_json())
 
 
 def main() -> int:
@@ -70,7 +84,7 @@ def main() -> int:
     missing = [name for name in PROCESSES if not list((HISTORIES / name).glob("*.json"))]
     for name in PROCESSES:
         saved = sorted(p.stem for p in (HISTORIES / name).glob("*.json"))
-        print(f"{name}: {', '.join(saved) or 'NONE'}")
+        print(f"saved histories of {name}: {', '.join(saved) or 'NONE'}")
     if missing:
         print(f"no history recorded for: {', '.join(missing)}", file=sys.stderr)
     return done.returncode or (1 if missing else 0)

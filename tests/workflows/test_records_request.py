@@ -29,7 +29,7 @@ from domain.schemas import Actor, ApprovalDecision, CaseRef, DueDateChange, Role
 from domain.timelines import RecordsRequestFacts, records_request_timeline
 from store import case_service
 from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMessage
-from tests.workflows.recorder import save_history
+from tests.workflows.recorder import Recorder
 from workflows.records_request import RecordsRequest
 
 DAY = dt.timedelta(days=1)
@@ -131,10 +131,17 @@ class Request:
     async def at_step(self, step: str) -> Case:
         return await eventually(lambda: (c := self.case_row()).step == step and c)
 
-    def deadline(self) -> Deadline:
+    def deadline_row(self) -> Deadline | None:
+        """The case's one deadline row (TR-RECORDS-ACCESS), once written."""
         with Session(self.engine) as s:
-            [row] = s.exec(select(Deadline).where(Deadline.case_id == self.case_id)).all()
-            return row
+            found = s.exec(select(Deadline).where(Deadline.case_id == self.case_id)).all()
+            assert len(found) <= 1, [d.key for d in found]
+            return found[0] if found else None
+
+    def deadline(self) -> Deadline:
+        row = self.deadline_row()
+        assert row is not None, "the deadline row has not been written"
+        return row
 
     def chronology(self, action: str | None = None) -> list[ChronologyEntry]:
         with Session(self.engine) as s:
@@ -195,6 +202,7 @@ def recipients(messages: list[OutboxMessage]) -> list[list[str]]:
 async def request_for(request, time_env, task_queue, new_case, engine, smtp, sendco, headteacher, teacher):  # type: ignore[no-untyped-def]
     """Start records requests with `await request_for(received)`; each is stopped (RECORDED ones saved)."""
     started: list[Request] = []
+    recorder = Recorder(request, PROCESS, RECORDED)
     smtp.clear()
 
     async def start(received: dt.date | None = None) -> Request:
@@ -218,23 +226,20 @@ async def request_for(request, time_env, task_queue, new_case, engine, smtp, sen
         started.append(r)
         await r.at_step("preparing")
         await eventually(lambda: r.chronology("case-opened"))
+        await eventually(r.deadline_row)
         return r
 
     yield start
     for r in started:
         await r.stop()
-        name = RECORDED.get(request.node.name)
-        if name:
-            await save_history(
-                time_env.client, r.case.workflow_id, r.handle.first_execution_run_id, PROCESS, name
-            )
+        await recorder.save(time_env.client, r.case.workflow_id, r.handle.first_execution_run_id)
 
 
 # --- the scenarios ---------------------------------------------------------------------------------
 async def test_on_time_request_is_met_and_closed(request_for, smtp):  # type: ignore[no-untyped-def]
     r = await request_for()
     today = await r.today()
-    row = await eventually(r.deadline)
+    row = await eventually(r.deadline_row)
     assert (row.step, row.rule_id, row.due, row.status) == ("respond", "TR-RECORDS-ACCESS", r.due, "pending")
     assert r.due == SchoolYearCalendar().add_school_days(today, 15) and r.due - today >= 21 * DAY
     preparing = r.case_row()
@@ -399,7 +404,7 @@ async def test_change_due_date_replans_reminders_and_escalation(request_for):  #
         key="respond", due=new, reason="The parent agreed to wait for the EP report", actor=r.sendco
     )
     await r.update("change_due_date", move)
-    row = await eventually(lambda: (d := r.deadline()).due == new and d)
+    row = await eventually(lambda: (d := r.deadline_row()) and d.due == new and d)
     assert (row.status, row.rule_id) == ("pending", "TR-RECORDS-ACCESS")
     [told] = await eventually(lambda: r.outbox("due-date-changed"))
     assert told.recipients == [SENDCO_EMAIL]
