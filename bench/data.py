@@ -110,16 +110,17 @@ def add_pupils(engine: Engine, total: int, seed: int = 1) -> int:
         }
         for i in range(missing)
     ]
+    if not missing:
+        return 0
     with bulk(engine) as conn:
         _insert(conn, Pupil.__table__, pupils)
         _insert(conn, Parent.__table__, parents)
-        pupil_ids = conn.execute(
-            select(Pupil.id).where(Pupil.legal_name.startswith(BENCH_PUPIL)).order_by(Pupil.id)
-        ).scalars()
-        parent_ids = conn.execute(
-            select(Parent.id).where(Parent.name.startswith(BENCH_PARENT)).order_by(Parent.id)
-        ).scalars()
-        links = [{"pupil_id": a, "parent_id": b} for a, b in zip(pupil_ids, parent_ids, strict=True)]
+        # The pupils and parents just added are the newest of each: link them one to one.
+        newest = [
+            list(conn.execute(select(t.id).order_by(t.id.desc()).limit(missing)).scalars())[::-1]
+            for t in (Pupil, Parent)
+        ]
+        links = [{"pupil_id": a, "parent_id": b} for a, b in zip(*newest, strict=True)]
         _insert(conn, PupilParent.__table__, links)
     return missing
 
