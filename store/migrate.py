@@ -2,7 +2,7 @@
 
 Every schema change is a revision there; `make run` and `send-engine migrate` call `upgrade_to_head`.
 A database made by `create_all` before migrations existed (a `case` table, no `alembic_version`) holds
-exactly revision 0001_initial: it is stamped so, then upgraded like any other.
+revision 0001_initial: it is stamped so, then upgraded like any other.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from infra.database import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 INITIAL = "0001_initial"
+ENGINE_KIT = "0002_engine_kit"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -46,10 +47,20 @@ def current_revision(connection: Connection) -> str | None:
     return revision
 
 
-def _made_by_create_all(connection: Connection) -> bool:
-    tables = set(inspect(connection).get_table_names())
+def _made_by_create_all(connection: Connection) -> str | None:
+    """The revision a database made by create_all holds (None if migrations made it, or it is empty).
+
+    Before this change create_all made the 0001 schema; for a short while before that, the engine kit's
+    models already had `case.view`, which is what 0002 adds.
+    """
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
+    made = None
+    if "case" in tables and "alembic_version" not in tables:
+        has_view = any(column["name"] == "view" for column in inspector.get_columns("case"))
+        made = ENGINE_KIT if has_view else INITIAL
     connection.rollback()
-    return "case" in tables and "alembic_version" not in tables
+    return made
 
 
 def _with(engine_or_url: Engine | str) -> tuple[Engine, bool]:
@@ -63,8 +74,8 @@ def upgrade_to_head(engine_or_url: Engine | str, revision: str = "head") -> tupl
     engine, own = _with(engine_or_url)
     try:
         with engine.connect() as connection:
-            if _made_by_create_all(connection):
-                command.stamp(alembic_config(connection), INITIAL)
+            if stamp := _made_by_create_all(connection):
+                command.stamp(alembic_config(connection), stamp)
             before = current_revision(connection)
             command.upgrade(alembic_config(connection), revision)
             return before, current_revision(connection)

@@ -20,7 +20,7 @@ from engine import cli
 from engine.seed import seed_demo
 from infra.database import make_engine
 from store.casework import Approval, ApprovalStatus, Case, Deadline
-from store.migrate import INITIAL, current_revision, downgrade_to, head_revision, upgrade_to_head
+from store.migrate import ENGINE_KIT, INITIAL, current_revision, downgrade_to, head_revision, upgrade_to_head
 from store.register import Pupil, Staff
 from store.tokens import staff_for_token
 from tests.fixtures.postgres import DATABASES, _admin, _with_database
@@ -262,3 +262,13 @@ def test_a_database_made_by_create_all_is_stamped_and_upgraded(blank: Engine, tm
 def test_send_engine_migrate_reports_the_test_database_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["migrate"]) == 0
     assert capsys.readouterr().out.strip() == f"the database is up to date at {head_revision()}"
+
+
+def test_a_database_made_by_create_all_with_the_engine_kit_models_is_stamped_at_0002(blank: Engine) -> None:
+    # create_all from the engine kit's models, before migrations: the 0002 columns are already there.
+    upgrade_to_head(blank, ENGINE_KIT)
+    with blank.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+
+    assert upgrade_to_head(blank)[0] == ENGINE_KIT
+    assert revision(blank) == head_revision()
