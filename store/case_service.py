@@ -86,7 +86,8 @@ def cases_query(
     process: str | None = None,
     pupil_id: int | None = None,
 ) -> SelectOfScalar[Case]:
-    query = select(Case).order_by(col(Case.started_at).desc(), col(Case.id))
+    # Newest first, ties by id descending too: the (school_id, started_at, id) index read backwards, no sort.
+    query = select(Case).order_by(col(Case.started_at).desc(), col(Case.id).desc())
     if school_id is not None:
         query = query.where(Case.school_id == school_id)
     if status:

@@ -53,7 +53,10 @@ def _stable_order(statement: Statement) -> Statement:
     entity = first.get("entity")
     if entity is None or first.get("expr") is not entity or statement._distinct:
         return statement  # not a select of whole rows: no key to add (DISTINCT could not order by it)
-    return statement.order_by(*inspect(entity).primary_key)
+    ordered = [getattr(clause, "element", clause) for clause in statement._order_by_clauses]
+    missing = [key for key in inspect(entity).primary_key if not any(key.compare(o) for o in ordered)]
+    # A key already in the order (e.g. `id DESC`) is not added again: the index that serves it is used.
+    return statement.order_by(*missing) if missing else statement
 
 
 def count_bound(offset: int, limit: int) -> int:
