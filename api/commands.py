@@ -133,7 +133,6 @@ async def start(
     if problems:
         raise _invalid(problems)
     assert pupil is not None and facts is not None
-    _guard(session, process, pupil)
     school = session.get(School, pupil.school_id)
     assert school is not None
     case_id = str(uuid.uuid4())
@@ -153,6 +152,7 @@ async def start(
         raise _invalid(
             [{"field": "facts", "reason": "a date is outside the years a case can run in"}]
         ) from err
+    _guard(session, process, pupil)  # once the input is sound: the pupil it is for, and any open case
     case = case_service.open_case(
         session,
         case_id=case_id,

@@ -116,11 +116,12 @@ def offered(process: Process | None, case: Case, deadlines: Iterable[Deadline]) 
     if process is None or case.status == CaseStatus.closed:
         return {}
     any_open = any(is_open(d) for d in deadlines)
-    return {
-        name: spec
+    now = [
+        (name, spec)
         for name, spec in process.actions.items()
         if spec.offered_at(case.step) and (name != "change-due-date" or any_open)
-    }
+    ]
+    return dict(sorted(now, key=lambda item: not item[1].steps))  # the step's own actions first
 
 
 def case_view(case: Case, process: Process | None, deadlines: list[Deadline]) -> CaseView:

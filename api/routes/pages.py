@@ -28,7 +28,7 @@ from api.case_views import (
 )
 from api.commands import CaseStart
 from api.deps import SessionDep, check_role
-from api.errors import ApiError, reason_of
+from api.errors import ApiError, reason_of, sentence
 from api.paging import paginate
 from api.public import offered
 from api.routes.approvals import DecisionBody
@@ -315,8 +315,8 @@ async def case_action(case_id: str, action: str, request: Request, session: Sess
         )
     except ApiError as err:
         attempt.errors, loose = forms.errors_by_field(_problems(err, "body."), attempt.values)
-        attempt.refusal = "; ".join(loose) or "Please check the answers marked below."
-        alert = f"{attempt.label} was not done: {attempt.refusal}"
+        attempt.refusal = sentence("; ".join(loose)) or "Please check the answers marked below."
+        alert = f"{attempt.label} was not done. {attempt.refusal}"
         return _case_page(
             request, session, staff, case, refused=attempt, alert=alert, status_code=err.status_code
         )
@@ -389,7 +389,7 @@ async def approval_decision(approval_id: int, request: Request, session: Session
             comment=decision.comment,
         )
     except ApiError as err:
-        alert = f"The decision was not recorded: {_reason(err)}"
+        alert = f"The decision was not recorded. {sentence(_reason(err))}"
         return _approvals_page(request, session, staff, 0, alert=alert, status_code=err.status_code)
     back = safe_next(str(form.get("back") or "/approvals"))
     return redirect(back, flash=f"Decision recorded: {done.result}.")

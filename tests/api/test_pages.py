@@ -129,15 +129,19 @@ async def test_a_records_request_through_the_pages(
     await expect(row).to_contain_text("submit it for the headteacher's approval")
     await page.screenshot(path=SHOTS / "cases.png", full_page=True)
 
-    # On the case: recording the disclosure now is refused with the workflow's reason.
+    # On the case: only what can be done now is offered; recording the disclosure (posted anyway) is
+    # refused with the workflow's reason, and the form comes back as it was filled in.
     await row.get_by_role("link", name="Ada Example").click()
     await expect(page.get_by_text("TR-RECORDS-ACCESS").first).to_be_visible()
     await expect(page.get_by_text("PIR reg 5(2)").first).to_be_visible()
-    await page.locator("#action-record-disclosure summary").click()
-    disclose = page.get_by_role("form", name="Record disclosure")
-    await disclose.get_by_label("Disclosed on").fill(dt.date.today().isoformat())
-    await disclose.get_by_role("button", name="Record disclosure").click()
-    await expect(page.get_by_role("alert").first).to_contain_text("has not approved releasing the record yet")
+    offered = page.locator("details.action summary")
+    await expect(offered).to_have_text(["Submit for approval", "Change a due date"])
+    await expect(page.locator("#action-record-disclosure")).to_have_count(0)
+    today = dt.date.today().isoformat()
+    await post_by_hand(page, f"{case_url}/actions/record-disclosure", {"body.disclosed_on": today})
+    await expect(page.get_by_role("alert").first).to_contain_text(
+        "Record disclosure was not done. The headteacher has not approved releasing the record yet."
+    )
     await expect(
         page.get_by_role("form", name="Record disclosure").get_by_label("Disclosed on")
     ).to_have_value(dt.date.today().isoformat())
@@ -160,20 +164,20 @@ async def test_a_records_request_through_the_pages(
     await expect(teacher_page.get_by_role("link", name="Start a case")).to_have_count(0)
     approval_id = (await mine.get_attribute("aria-labelledby") or "").removeprefix("approval-")
     await post_by_hand(teacher_page, f"/approvals/{approval_id}/decision", {"decision": "approve"})
-    await expect(teacher_page.get_by_role("alert")).to_contain_text("only the headteacher can do this")
+    await expect(teacher_page.get_by_role("alert")).to_contain_text("Only the headteacher can do this.")
     await teacher_page.goto(case_url)
     await expect(teacher_page.get_by_text("Only the SENDCo or the headteacher can act")).to_be_visible()
     await expect(teacher_page.locator("details.action")).to_have_count(0)
     await post_by_hand(teacher_page, f"{case_url}/actions/submit-for-approval", {"body.note": "mine"})
     await expect(teacher_page.get_by_role("alert")).to_contain_text(
-        "only the sendco or headteacher can do this"
+        "Only the SENDCo or headteacher can do this."
     )
 
     # The headteacher: a rejection needs a comment; then approve.
     await head_page.goto("/approvals")
     card = head_page.locator("section.approval", has=head_page.locator(f'a[href="{case_url}"]'))
     await card.get_by_role("button", name="Reject").click()
-    await expect(head_page.get_by_role("alert")).to_contain_text("a rejection needs a comment")
+    await expect(head_page.get_by_role("alert")).to_contain_text("A rejection needs a comment")
     card = head_page.locator("section.approval", has=head_page.locator(f'a[href="{case_url}"]'))
     await head_page.screenshot(path=SHOTS / "approvals.png", full_page=True)
     await card.get_by_label("Comment").fill("Fine to release")
@@ -278,13 +282,18 @@ async def test_an_annual_review_started_with_its_invitees_ticked(browser, live_a
     # The case (once the workflow has written its facts) has the EP as an invitee and an adviser.
     case_url = page.url.removeprefix(live_api)
     await until_shown(page, case_url, "Invitees")
-    about = page.locator("dl.fields")
+    about = page.locator("dl.fields.view")  # the workflow's own view of the case
     await expect(about.locator("dt", has_text="Invitees").locator("+ dd")).to_contain_text(
         "Educational psychologist"
     )
     advice = about.locator("dt", has_text="Ask for written advice from").locator("+ dd")
     await expect(advice).to_have_text("Educational psychologist")
-    await expect(page.locator("#action-record-la-decision summary")).to_have_text("Record the LA's decision")
+    # At planning only setting the meeting (and moving a due date) is offered.
+    await expect(page.locator("details.action summary")).to_have_text(
+        ["Set the review meeting", "Change a due date"]
+    )
     with client_for(live_api, sendco[1]) as api:
-        facts = api.get(f"/api/v1{case_url}").json()["facts"]
-    assert "ep_service" in facts["invitees"] and facts["advisers"] == ["ep_service"]
+        case = api.get(f"/api/v1{case_url}").json()
+    view, given = case["view"], case["facts"]
+    assert "ep_service" in view["invitees"] and view["advisers"] == ["ep_service"]
+    assert given["advisers"] == [{"kind": "ep_service", "staff_id": None, "agency_id": None}]  # as given
