@@ -205,3 +205,39 @@ def test_a_late_deadline_says_how_many_days_late(as_sendco, pupil) -> None:  # t
     row = eventually(late)
     assert row["citation"] == "PIR reg 5(2)"
     assert row["days_late"] == (TODAY - dt.date.fromisoformat(row["due"])).days > 0
+
+
+def test_a_case_offers_only_the_actions_of_its_step() -> None:
+    from api.public import offered
+    from store.casework import Case, CaseStatus, Deadline, DeadlineStatus
+    from workflows.registry import PROCESSES
+
+    now = dt.datetime.now(dt.UTC)
+    case = Case(id="c", process="annual_review", workflow_id="w", pupil_id=1, school_id=1, started_by=1)
+    case.started_at = case.updated_at = now
+
+    def deadline(status: DeadlineStatus, completed: bool = False) -> Deadline:
+        return Deadline(
+            case_id="c", school_id=1, key="k", step="s", rule_id="AR-DUE", owner="sendco", due=TODAY,
+            status=status, completed_at=now if completed else None,
+        )  # fmt: skip
+
+    review = PROCESSES["annual_review"]
+    case.step = "planning"
+    assert list(offered(review, case, [deadline(DeadlineStatus.pending)])) == [
+        "set-meeting",
+        "change-due-date",
+    ]
+    case.step = "meeting-set"
+    assert set(offered(review, case, [deadline(DeadlineStatus.escalated)])) == {
+        "reschedule-meeting", "record-advice", "record-parent-views", "record-meeting", "change-due-date",
+    }  # fmt: skip
+    # No open deadline (met, met late, cancelled, or done but not yet marked): no due date to change.
+    for row in [
+        deadline(DeadlineStatus.met),
+        deadline(DeadlineStatus.met_late),
+        deadline(DeadlineStatus.missed, True),
+    ]:
+        assert "change-due-date" not in offered(review, case, [row])
+    case.status = CaseStatus.closed
+    assert offered(review, case, [deadline(DeadlineStatus.pending)]) == {}

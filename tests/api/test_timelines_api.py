@@ -68,3 +68,29 @@ def test_bad_preview_requests_say_which_field(as_sendco, api_url):  # type: igno
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "facts.transfer_year"
     assert httpx.post(f"{api_url}/api/v1/timelines/preview", json={}).status_code == 401
+
+
+def test_a_preview_of_dates_beyond_the_calendar_is_422_not_500(as_sendco):  # type: ignore[no-untyped-def]
+    window = "Enter a date from 2000 to 2100."
+    for process, facts, field, message in [
+        ("annual_review", {"cycle_start": "9999-12-01", "year_group": 6}, "facts.cycle_start", window),
+        ("annual_review", {"cycle_start": "1999-09-01", "year_group": 6}, "facts.cycle_start", window),
+        (
+            "annual_review",
+            {"cycle_start": "2026-03-01", "year_group": 6, "transfer": "phase", "transfer_year": 9999},
+            "facts.transfer_year",
+            "9999 is not within two years after cycle_start (2026-03-01).",  # the timeline's own check
+        ),
+        ("records_request", {"request_received": "9999-12-01"}, "facts.request_received", window),
+    ]:
+        r = as_sendco.post("/api/v1/timelines/preview", json={"process": process, "facts": facts})
+        assert r.status_code == 422, (facts, r.text)
+        answer = r.json()
+        assert answer["code"] == "invalid" and answer["errors"][0]["field"] == field
+        assert answer["message"] == message
+    # A preview may look ahead: a request expected next month is previewed, not refused.
+    r = as_sendco.post(
+        "/api/v1/timelines/preview",
+        json={"process": "records_request", "facts": {"request_received": "2099-01-05"}},
+    )
+    assert r.status_code == 200, r.text
