@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.recipients import Person, greeting_name, resolve
 from activities.rendering import Rendered, render
-from domain.schemas import EmailRequest, EmailResult, Invite, Recipient
+from domain.schemas import EmailBatch, EmailRequest, EmailResult, Invite, Recipient
 from infra.database import session_scope
 from infra.settings import Settings, get_settings
 from store.casework import Case, OutboxMessage, OutboxStatus
@@ -55,7 +55,21 @@ async def send_email(req: EmailRequest) -> EmailResult:
     return await deliver(req, notify=True)
 
 
-EMAIL_ACTIVITIES = [send_email]
+@activity.defn(name="send_emails")
+async def send_emails(batch: EmailBatch) -> list[EmailResult]:
+    """A step's emails, each exactly once per recipient; a 4xx retries the batch (sent copies skipped)."""
+    results = []
+    for req in batch.emails:
+        try:
+            results.append(await deliver(req, notify=True))
+        except ApplicationError as err:
+            if err.type not in ("EmailRejected", "NoRecipient"):
+                raise
+            results.append(EmailResult(key=req.key, status="failed"))
+    return results
+
+
+EMAIL_ACTIVITIES = [send_email, send_emails]
 
 
 async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.deadline_states import DeadlineState
+
 
 class Role(StrEnum):
     sendco = "sendco"
@@ -105,6 +107,12 @@ class EmailRequest(BaseModel):
     invite: Invite | None = None
 
 
+class EmailBatch(BaseModel):
+    """A step's emails, sent by one activity (each still exactly once per recipient)."""
+
+    emails: list[EmailRequest]
+
+
 class EmailResult(BaseModel):
     key: str
     status: str
@@ -112,14 +120,14 @@ class EmailResult(BaseModel):
 
 
 class DeadlineRecord(BaseModel):
-    """A deadline's state; status 'completed-late' keeps missed/escalated and records completion."""
+    """A deadline's state at one moment (the states and their moves: domain.deadline_states)."""
 
     key: str
     step: str
     rule_id: str
     owner: str
     due: dt.date
-    status: str
+    status: DeadlineState
     at: dt.datetime
 
 

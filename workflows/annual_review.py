@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import timedelta
 
 from temporalio import workflow
@@ -41,15 +40,12 @@ with workflow.unsafe.imports_passed_through():
         next_cycle_facts,
     )
     from domain.census import SenProvision
+    from domain.deadline_states import DeadlineState
     from domain.schemas import ENGINE
     from domain.timelines import AnnualReviewFacts, annual_review_timeline
-    from workflows.annual_review_steps import (
-        PARENT,
-        ReviewCase,
-        day,
-        labels,
-    )
+    from workflows.annual_review_steps import PARENT, ReviewCase
     from workflows.deadlines import HEADTEACHER, SENDCO, Policy
+    from workflows.kit import day, labels
     from workflows.process import Process, action
 
 QUIET = Policy(remind_days_before=())  # rows that need no reminder: the engine itself acts on the day
@@ -71,17 +67,17 @@ class AnnualReview(ReviewCase):
 
     @workflow.run
     async def run(self, inp: AnnualReviewInput) -> str:
-        await self.planning()
-        await self.preparing_the_meeting()
-        await self.writing_the_report()
-        await self.waiting_for_the_la()
+        await self.planning()  # 1. AR-DUE (AR-UNDER5), PT-*, PT-LATEST-MEETING
+        await self.preparing_the_meeting()  # 2-4. AR-INVITE, AR-ADVICE-REQUEST, AR-ADVICE-CIRCULATE
+        await self.writing_the_report()  # 5. AR-REPORT
+        await self.waiting_for_the_la()  # 6. AR-LA-DECISION
         if self.decided("amend"):
-            await self.amending_the_plan()
-        return await self.conclusion()
+            await self.amending_the_plan()  # AR-AMEND-PROPOSAL, AR-AMEND-COMMENTS, AR-FINAL-AMENDED
+        return await self.conclusion()  # 7. the next cycle, or the end
 
     # --- 1. Planning: AR-DUE / AR-UNDER5, PT-*, the meeting date ------------------------------------
     async def planning(self) -> None:
-        self.track("review-due", "Conclude the annual review", self.la, self.is_decided, REVIEW_DUE)
+        review = self.track("review-due", "Conclude the annual review", self.la, self.is_decided, REVIEW_DUE)
         if self.entry("phase-transfer") is not None:
             transfer = Policy(remind_days_before=(), escalate_to=(HEADTEACHER, self.la))
             self.track(
@@ -94,45 +90,32 @@ class AnnualReview(ReviewCase):
             self.track(
                 "latest-meeting", "Hold the phase-transfer review meeting", SENDCO, self.is_held, QUIET
             )
-        review = self.entry("review-due")
-        assert review is not None
-        await self.io.log(
+        self.io.remark(
             "cycle-started",
             f"Annual review cycle {self.inp.cycle} from {day(self.facts.cycle_start)}: "
             f"review due by {day(review.due)} ({review.rule_id})",
             self.inp.started_by,
         )
         set_date = self.plan("set-meeting-date", "Set the date of the annual review meeting", SENDCO)
-        await self.show("planning")
+        self.show(ReviewStep.planning)
         await set_date.until(lambda: self.meeting is not None)
 
     # --- 2. Meeting set, 3. advice pack, 4. meeting held -----------------------------------------------
     async def preparing_the_meeting(self) -> None:
+        """Until the meeting is held: announce it (again if it moves), circulate and forward the advice."""
         announced = 0
-        while True:
+        while self.held is None:
             if announced != self.meeting_version:
                 announced = self.meeting_version
                 await self.announce(announced)
-            if not self.circulated and (self.advice_complete() or workflow.now() >= self.circulate_at()):
+            if self.time_to_circulate():
                 await self.circulate()
-            if self.late_advice:
-                await self.forward_late_advice()
-            if self.held is not None:
-                break
-            version = self.meeting_version
-            timeout = (
-                None if self.circulated else max(self.circulate_at() - workflow.now(), timedelta(seconds=1))
-            )
-            with suppress(TimeoutError):
-                await workflow.wait_condition(lambda v=version: self.something_to_do(v), timeout=timeout)
-        # 4. The meeting is held: advice still missing is no longer chased.
-        for adviser in self.inp.advisers:
-            key = self.key(f"advice:{adviser.label}")
-            if self.is_open(key):
-                self.deadlines[key].cancel()
+            await self.forward_late_advice()
+            await self.until_something_to_do(announced)
+        self.stop_chasing_advice()
 
     async def announce(self, version: int) -> None:
-        """AR-INVITE and AR-ADVICE-REQUEST at once; the first time, every meeting date's deadline."""
+        """AR-INVITE and AR-ADVICE-REQUEST at once; the first time, the advice's deadlines."""
         if version > 1:
             await self.replan()
         if self.breaches:
@@ -145,32 +128,23 @@ class AnnualReview(ReviewCase):
             )
             for adviser in self.inp.advisers:
                 self.track_adviser(adviser)
-            self.track(
-                "send-report", "Send the review report to the LA and every invitee", SENDCO, self.is_sent
-            )
-            self.track(
-                "la-decision",
-                "The LA's decision after the annual review (maintain, amend or cease)",
-                self.la,
-                self.is_decided,
-                WAIT_FOR_LA,
-                self.tell_la_late,
-            )
-        await self.row("amend-proposal", self.la, "pending")
-        await self.show("meeting-set")
+        for step, owner in (("send-report", SENDCO), ("la-decision", self.la), ("amend-proposal", self.la)):
+            self.row(step, owner, DeadlineState.pending)  # shown ahead; each is tracked from its own step
+        self.show(ReviewStep.meeting_set)
 
     # --- 5. Report: headteacher's approval, AR-REPORT ------------------------------------------------
     async def writing_the_report(self) -> None:
         assert self.held is not None
+        self.track("send-report", "Send the review report to the LA and every invitee", SENDCO, self.is_sent)
         attempt = 0
         while True:
             attempt += 1
-            await self.show("report")
+            self.show(ReviewStep.report)
             await workflow.wait_condition(lambda: self.report is not None)
-            await self.show("report-approval")
+            self.show(ReviewStep.report_approval)
             decision = await self.approvals.request(
                 self.key(f"report-{attempt}"),
-                "report-approval",
+                ReviewStep.report_approval,
                 "Annual review report",
                 f"Annual review report, cycle {self.inp.cycle}: meeting of {day(self.meeting_day)}, "
                 f"recommendation to {self.held.recommendation}",
@@ -182,7 +156,15 @@ class AnnualReview(ReviewCase):
 
     # --- 6. LA decision: AR-LA-DECISION ------------------------------------------------------------
     async def waiting_for_the_la(self) -> None:
-        await self.show("awaiting-la-decision")
+        self.track(
+            "la-decision",
+            "The LA's decision after the annual review (maintain, amend or cease)",
+            self.la,
+            self.is_decided,
+            WAIT_FOR_LA,
+            self.tell_la_late,
+        )
+        self.show(ReviewStep.awaiting_la_decision)
         await workflow.wait_condition(self.is_decided)
         assert self.decision is not None
         decided = self.decision
@@ -191,21 +173,21 @@ class AnnualReview(ReviewCase):
                 "deadline-cancelled",
                 f"No amendments: the LA decided to {decided.decision} (AR-AMEND-PROPOSAL)",
             )
-            await self.row("amend-proposal", self.la, "cancelled", [note])
+            self.row("amend-proposal", self.la, DeadlineState.cancelled, [note])
             transfer = self.key("phase-transfer")
             if self.is_open(transfer):
                 self.deadlines[transfer].cancel()
             self.dispute = dispute_window(decided.decided_on)
-        await self.io.log(
+        self.io.remark(
             "review-concluded",
             f"Concluded by the LA's decision of {day(decided.decided_on)} to {decided.decision}",
         )
-        await self.show()
+        self.show()
 
     async def amending_the_plan(self) -> None:
         """AR-AMEND-PROPOSAL, then the parents' 15 days (AR-AMEND-COMMENTS) and the final plan."""
         proposal = self.plan("amend-proposal", "The LA's proposed amendments", self.la, QUIET)
-        await self.show("amending")
+        self.show(ReviewStep.amending)
         await self.wait(proposal, lambda: self.notice is not None, self.tell_la_late)
         self.track(
             "amend-comments",
@@ -215,17 +197,18 @@ class AnnualReview(ReviewCase):
             PARENTS_WINDOW,
         )
         final = self.plan("final-amended-plan", "The final amended plan", self.la, WAIT_FOR_LA)
-        await self.show()
+        self.show()
         await self.wait(final, self.has_final, self.tell_la_late)
         await self.check_phase_transfer()
 
     # --- 7. Conclusion: the next cycle from the LA's decision, or the end ------------------------------
     async def conclusion(self) -> str:
-        await self.settle_watches()
+        await self.settle()
         assert self.decision is not None
         if self.decided("cease"):
-            await self.io.log("case-closed", "The LA decided to cease the plan: the annual review case ends")
-            await self.show("closed", closed=True)
+            self.io.remark("case-closed", "The LA decided to cease the plan: the annual review case ends")
+            self.show(ReviewStep.closed, closed=True)
+            await self.settle()
             return "ceased"
         following = AnnualReviewInput(
             case=self.inp.case,
@@ -238,11 +221,11 @@ class AnnualReview(ReviewCase):
             dispute=self.dispute,
             flags=[f"c{self.inp.cycle}:{flag}" for flag in self.flags if flag not in self.inp.flags],
         )
-        await self.io.log(
+        self.io.remark(
             "next-cycle",
             f"Cycle {following.cycle} counts from the LA's decision of {day(following.facts.cycle_start)}",
         )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.settle()
         workflow.continue_as_new(following)
 
     # --- what the SENDCo does: one Update each ------------------------------------------------------
@@ -288,12 +271,12 @@ class AnnualReview(ReviewCase):
         self.advice[advice.adviser.label] = advice
         if self.circulated:
             self.late_advice.append(advice.adviser.label)
+        self.show()  # the SENDCo's next action names who is still to answer
         await self.io.log(
             "advice-recorded",
             f"Written advice from {advice.adviser.label} received {day(advice.received_on)}",
             advice.actor,
         )
-        await self.show()  # the SENDCo's next action names who is still to answer
         return "recorded"
 
     def validate_record_advice(self, advice: AdviceReceived) -> None:

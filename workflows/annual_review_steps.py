@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -23,11 +23,12 @@ with workflow.unsafe.imports_passed_through():
         ParentViews,
         ReportDraft,
         RescheduleMeeting,
+        ReviewStep,
         SetMeeting,
     )
     from domain.dates import english_moment
     from domain.rules import rule
-    from domain.schemas import ChronologyNote, DeadlineRecord, Invite, Recipient
+    from domain.schemas import Invite, Recipient
     from domain.timelines import (
         AnnualReviewFacts,
         TimelineEntry,
@@ -35,8 +36,8 @@ with workflow.unsafe.imports_passed_through():
         latest_meeting_date,
         transfer_latest_meeting,
     )
-    from workflows.deadlines import HEADTEACHER, REMIND_AT, SENDCO, Deadline, Policy
-    from workflows.kit import CaseWorkflow
+    from workflows.deadlines import HEADTEACHER, REMIND_AT, SENDCO, Deadline
+    from workflows.kit import CaseWorkflow, day, labels
 
 PARENT = Recipient(kind="parent")
 LATE = ("missed", "escalated")
@@ -47,15 +48,6 @@ ADVISER_WORDS = {
     "staff": "school staff",
     "other": "a specialist",
 }
-
-
-def day(d: date) -> str:
-    """A date for the chronology and the SENDCo's next action: '12 Jan 2027'."""
-    return f"{d:%d %b %Y}"
-
-
-def labels(recipients: list[Recipient]) -> str:
-    return ", ".join(r.label for r in recipients)
 
 
 def rule_context(rule_id: str) -> dict[str, str]:
@@ -98,8 +90,6 @@ class ReviewCase(CaseWorkflow):
 
     inp: AnnualReviewInput
     facts: AnnualReviewFacts
-    step: str
-    flags: list[str]
     meeting: SetMeeting | None
     meeting_version: int
     rescheduled: RescheduleMeeting | None
@@ -116,21 +106,18 @@ class ReviewCase(CaseWorkflow):
     dispute: DisputeWindow | None
     breaches: list[tuple[str, str]]
     late_advice: list[str]
-    tasks: dict[str, asyncio.Future[str]]
-    finished: set[str]
 
     def start_cycle(self, inp: AnnualReviewInput) -> None:
         """Fresh state for one cycle."""
-        self.open_case(inp.case)
+        self.open_case(inp.case, cycle=inp.cycle, flags=inp.flags)
         self.inp, self.facts = inp, inp.facts
-        self.step, self.flags = "planning", list(inp.flags)
+        self.step = ReviewStep.planning
         self.meeting, self.meeting_version, self.rescheduled, self.held = None, 0, None, None
         self.advice, self.parent_views, self.circulated = {}, None, False
         self.report, self.report_sent = None, False
         self.decision, self.notice, self.comments, self.final_plan = None, None, None, None
         self.dispute = inp.dispute
         self.breaches, self.late_advice = [], []
-        self.tasks, self.finished = {}, set()
 
     # --- who ------------------------------------------------------------------------------------------
     @property
@@ -141,26 +128,9 @@ class ReviewCase(CaseWorkflow):
     def everyone(self) -> list[Recipient]:
         return self.inp.everyone()
 
-    @property
-    def today(self) -> date:
-        return self.io.today
-
     # --- dates: every one from the timeline ---------------------------------------------------------
-    def key(self, name: str) -> str:
-        """A key unique in the case across cycles (deadline rows, outbox, approvals)."""
-        return f"c{self.inp.cycle}:{name}"
-
     def timeline(self) -> list[TimelineEntry]:
         return annual_review_timeline(self.facts)
-
-    def entry(self, step: str) -> TimelineEntry | None:
-        return next((e for e in self.timeline() if e.step == step), None)
-
-    def due(self, step: str) -> date:
-        found = self.entry(step)
-        if found is None:
-            raise KeyError(f"no step {step!r} in this cycle's timeline")
-        return found.due
 
     def rule_of(self, step: str) -> str:
         found = self.entry(step)
@@ -171,110 +141,6 @@ class ReviewCase(CaseWorkflow):
     def meeting_day(self) -> date:
         assert self.meeting is not None
         return self.meeting.meeting_at.date()
-
-    # --- deadlines ----------------------------------------------------------------------------------
-    def plan(self, step: str, title: str, owner: Recipient, policy: Policy | None = None) -> Deadline:
-        """The deadline of a timeline step (not yet waited on)."""
-        found = self.entry(step)
-        assert found is not None, step
-        return self.deadline(self.key(step), step, title, found.rule_id, found.due, owner, policy)
-
-    def track(
-        self,
-        step: str,
-        title: str,
-        owner: Recipient,
-        done: Callable[[], bool],
-        policy: Policy | None = None,
-        on_late: Callable[[Deadline], Awaitable[None]] | None = None,
-    ) -> Deadline:
-        """Plan a step's deadline and wait on it in the background."""
-        watch = self.plan(step, title, owner, policy)
-        self.watch(watch, done, on_late)
-        return watch
-
-    def watch(
-        self,
-        watch: Deadline,
-        done: Callable[[], bool],
-        on_late: Callable[[Deadline], Awaitable[None]] | None = None,
-    ) -> None:
-        self.tasks[watch.key] = asyncio.ensure_future(self.wait(watch, done, on_late))
-
-    async def wait(
-        self,
-        watch: Deadline,
-        done: Callable[[], bool],
-        on_late: Callable[[Deadline], Awaitable[None]] | None = None,
-    ) -> str:
-        """Wait on a deadline; on_late runs once when it is first missed."""
-        waiting = asyncio.ensure_future(watch.until(done))
-        if on_late is not None:
-            await workflow.wait_condition(lambda: waiting.done() or watch.status in LATE)
-            if not waiting.done():
-                await on_late(watch)
-        outcome = await waiting
-        self.finished.add(watch.key)
-        return outcome
-
-    async def done_now(self, step: str, title: str, owner: Recipient) -> None:
-        """A step the engine has just done (emails sent): its row is (re)written as met."""
-        watch = self.plan(step, title, owner)
-        await watch.until(lambda: True)
-        self.finished.add(watch.key)
-
-    def is_open(self, key: str) -> bool:
-        return key in self.deadlines and key not in self.finished
-
-    async def row(
-        self, step: str, owner: Recipient, status: str, notes: list[ChronologyNote] | None = None
-    ) -> None:
-        """A deadline row for a step nobody waits on yet (or any more)."""
-        found = self.entry(step)
-        assert found is not None
-        record = DeadlineRecord(
-            key=self.key(step),
-            step=step,
-            rule_id=found.rule_id,
-            owner=owner.label,
-            due=found.due,
-            status=status,
-            at=workflow.now(),
-        )
-        await self.io.write(deadlines=[record], notes=notes)
-
-    async def settle_watches(self) -> None:
-        """Cancel whatever is still waiting and let every deadline write its last row."""
-        for key, task in self.tasks.items():
-            if not task.done():
-                self.deadlines[key].cancel()
-        await asyncio.gather(*self.tasks.values())
-
-    # --- email --------------------------------------------------------------------------------------
-    async def email(
-        self,
-        name: str,
-        template: str,
-        to: list[Recipient],
-        context: dict[str, Any],
-        action: str,
-        detail: str,
-        invite: Callable[[Recipient], Invite] | None = None,
-    ) -> None:
-        """One email per recipient (exactly once each), then one chronology entry naming them."""
-        sent = await asyncio.gather(
-            *[
-                self.io.send(
-                    self.key(f"{name}:{r.label}"), template, [r], context, invite(r) if invite else None
-                )
-                for r in to
-            ]
-        )
-        failed = [r for r, ok in zip(to, sent, strict=True) if not ok]
-        note = f"{detail}; to {labels(to)}"
-        if failed:
-            note += f" (not delivered to {labels(failed)})"
-        await self.io.log(action, note)
 
     def meeting_context(self) -> dict[str, Any]:
         assert self.meeting is not None
@@ -318,20 +184,9 @@ class ReviewCase(CaseWorkflow):
             "la-late-notified",
             f"{watch.title} was due {day(watch.due)} ({watch.rule_id}): the parent is told the LA is late",
         )
-        await self.show()
+        self.show()
 
     # --- the case view ------------------------------------------------------------------------------
-    def flag(self, flag: str) -> None:
-        if flag not in self.flags:
-            self.flags.append(flag)
-
-    async def show(self, step: str | None = None, *, closed: bool = False) -> None:
-        """Write the current step, what the SENDCo must do next, the flags and the case facts."""
-        self.step = step or self.step
-        await self.io.progress(
-            self.step, self.next_action(), closed=closed, flags=list(self.flags), facts=self.case_facts()
-        )
-
     def next_action(self) -> str:
         """What the SENDCo must do next, in plain words."""
         step = self.step
@@ -384,7 +239,7 @@ class ReviewCase(CaseWorkflow):
             )
         return "Nothing more on this case"
 
-    def case_facts(self) -> dict[str, Any]:
+    def view(self) -> dict[str, Any]:
         """What the case shows: the cycle's key dates and decisions (no names)."""
         f = self.facts
         iso = _iso
@@ -417,12 +272,11 @@ class ReviewCase(CaseWorkflow):
         """The meeting moved: every pending date follows it (who and why in the chronology)."""
         change = self.rescheduled
         assert change is not None
-        for step in ("circulate-advice", "send-report", "la-decision"):
-            key = self.key(step)
-            if self.is_open(key):
-                self.deadlines[key].move(self.due(step), change.actor, change.reason)
-            elif step == "circulate-advice":
-                await self.done_now(step, "Circulate the advice to every invitee", SENDCO)
+        key = self.key("circulate-advice")
+        if self.is_open(key):
+            self.deadlines[key].move(self.due("circulate-advice"), change.actor, change.reason)
+        else:
+            self.done_now("circulate-advice", "Circulate the advice to every invitee", SENDCO)
         for adviser in self.inp.advisers:
             key = self.key(f"advice:{adviser.label}")
             if self.is_open(key):
@@ -464,7 +318,7 @@ class ReviewCase(CaseWorkflow):
             + (f" (rescheduled, invitation {version})" if version > 1 else ""),
             invite=self.invite(version),
         )
-        await self.done_now("send-invitations", "Send the meeting invitations", SENDCO)
+        self.done_now("send-invitations", "Send the meeting invitations", SENDCO)
 
     async def request_advice(self, version: int) -> None:
         """AR-ADVICE-REQUEST: each adviser still to answer is asked, with the date the advice is due."""
@@ -486,7 +340,7 @@ class ReviewCase(CaseWorkflow):
                 "advice-requested",
                 f"AR-ADVICE-REQUEST: written advice due by {day(advice_due)}",
             )
-        await self.done_now("request-advice", "Ask every adviser for written advice", SENDCO)
+        self.done_now("request-advice", "Ask every adviser for written advice", SENDCO)
 
     def track_adviser(self, adviser: Recipient) -> None:
         title = f"Written advice from {ADVISER_WORDS.get(adviser.kind, adviser.kind)} for the annual review"
@@ -540,7 +394,7 @@ class ReviewCase(CaseWorkflow):
                 "advice-missing-notified",
                 f"Advice still missing at circulation from {labels(missing)}",
             )
-        await self.show()
+        self.show()
 
     async def forward_late_advice(self) -> None:
         """Advice that came after the pack goes to every invitee as it arrives."""
@@ -585,7 +439,7 @@ class ReviewCase(CaseWorkflow):
             f"{transfer.rule_id} breached: the final plan was issued {day(issued)}, {days_late} days after "
             f"{day(transfer.due)}",
         )
-        await self.show()
+        self.show()
 
     def accept_meeting(self, meeting: SetMeeting) -> None:
         self.breaches = meeting_problems(self.facts, meeting.meeting_at.date(), self.today)
@@ -629,6 +483,22 @@ class ReviewCase(CaseWorkflow):
     def not_future(self, when: date) -> None:
         if when > self.today:
             raise ApplicationError(f"{when} is in the future", type="Invalid")
+
+    def time_to_circulate(self) -> bool:
+        return not self.circulated and (self.advice_complete() or workflow.now() >= self.circulate_at())
+
+    async def until_something_to_do(self, version: int) -> None:
+        """Wait for the meeting to be held or moved, advice to arrive, or the day the pack must go."""
+        timeout = None if self.circulated else max(self.circulate_at() - workflow.now(), timedelta(seconds=1))
+        with suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self.something_to_do(version), timeout=timeout)
+
+    def stop_chasing_advice(self) -> None:
+        """The meeting is held: advice still missing is no longer chased."""
+        for adviser in self.inp.advisers:
+            key = self.key(f"advice:{adviser.label}")
+            if self.is_open(key):
+                self.deadlines[key].cancel()
 
     def something_to_do(self, version: int) -> bool:
         return (

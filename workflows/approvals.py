@@ -23,7 +23,7 @@ class Approvals:
     async def request(self, key: str, step: str, title: str, summary: str) -> ApprovalDecision:
         """Ask the headteacher to approve; wait for the decision and tell the SENDCo."""
         self.pending[key] = (step, title)
-        await self.io.write(
+        self.io.stage(
             approvals=[self._row(key, step, summary, "pending")],
             notes=[self.io.note("approval-requested", f"{title}: sent to the headteacher")],
         )
@@ -37,7 +37,7 @@ class Approvals:
         decision = self.decisions[key]
         del self.pending[key]
         verdict = "approved" if decision.approve else "rejected"
-        await self.io.write(
+        self.io.stage(
             approvals=[self._row(key, step, summary, verdict, decision)],
             notes=[
                 self.io.note(f"approval-{verdict}", f"{title}. {decision.comment}".strip(), decision.actor)

@@ -1,7 +1,15 @@
-"""A case's side effects as its workflow sees them: write projections, send email (activities only)."""
+"""A case's side effects as its workflow sees them: write projections, send email (activities only).
+
+A step stages what it writes (progress, deadline rows, chronology notes, approvals) and the case flushes
+it in one activity and one transaction when the step is done, before the workflow waits again. Writes
+never overlap (one at a time, in order), and each carries its event time so an older one never
+overwrites a newer state. A step's emails go in one activity; the outbox keeps each exactly once per
+recipient.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -18,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         CaseRef,
         ChronologyNote,
         DeadlineRecord,
+        EmailBatch,
         EmailRequest,
         EmailResult,
         Invite,
@@ -26,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
 
 RECORD_OPTIONS = {
     "start_to_close_timeout": timedelta(seconds=30),
+    # Retried until it succeeds (a case's record must not be lost); from the third attempt on the activity
+    # logs each failure and flags the case, so a write that keeps failing is seen, not silent.
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
 }
 EMAIL_OPTIONS = {
@@ -46,10 +57,57 @@ class CaseIO:
     def __init__(self, case: CaseRef) -> None:
         self.case = case
         self._notes = 0
+        self._staged = CaseRecord(case_id=case.case_id, at=workflow.now())
+        self._writing = asyncio.Lock()
+        self._flusher: asyncio.Future[None] | None = None
 
     @property
     def today(self) -> date:
         return english_date(workflow.now())
+
+    def stage(
+        self,
+        *,
+        progress: CaseProgress | None = None,
+        deadlines: list[DeadlineRecord] | None = None,
+        notes: list[ChronologyNote] | None = None,
+        approvals: list[ApprovalRecord] | None = None,
+    ) -> None:
+        """Add to what the current step will write (a later row for the same key replaces an earlier one)."""
+        staged = self._staged
+        if progress is not None:
+            staged.progress = progress
+        for row in deadlines or []:
+            staged.deadlines = [d for d in staged.deadlines if d.key != row.key] + [row]
+        staged.notes += notes or []
+        for row in approvals or []:
+            staged.approvals = [a for a in staged.approvals if a.key != row.key] + [row]
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self._flush_when_staged())
+
+    def has_staged(self) -> bool:
+        staged = self._staged
+        return bool(staged.progress or staged.deadlines or staged.notes or staged.approvals)
+
+    async def _flush_when_staged(self) -> None:
+        """Once every coroutine of the workflow task has staged its part, write it all at once."""
+        while True:
+            await workflow.wait_condition(self.has_staged)
+            await self.flush()
+
+    async def settle(self) -> None:
+        """Wait until everything staged is written (before the run ends or continues as new)."""
+        await workflow.wait_condition(lambda: not self.has_staged() and not self._writing.locked())
+
+    async def flush(self) -> None:
+        """Write everything staged, in one activity and one transaction (nothing if nothing is staged)."""
+        async with self._writing:
+            if not self.has_staged():
+                return
+            record = self._staged
+            self._staged = CaseRecord(case_id=self.case.case_id, at=workflow.now())
+            record.at = workflow.now()
+            await workflow.execute_activity("record_case", record, **RECORD_OPTIONS)
 
     async def write(
         self,
@@ -59,19 +117,12 @@ class CaseIO:
         notes: list[ChronologyNote] | None = None,
         approvals: list[ApprovalRecord] | None = None,
     ) -> None:
-        """Write one step's projections in one transaction."""
-        record = CaseRecord(
-            case_id=self.case.case_id,
-            at=workflow.now(),
-            progress=progress,
-            deadlines=deadlines or [],
-            notes=notes or [],
-            approvals=approvals or [],
-        )
-        await workflow.execute_activity("record_case", record, **RECORD_OPTIONS)
+        """Stage these and write the step now."""
+        self.stage(progress=progress, deadlines=deadlines, notes=notes, approvals=approvals)
+        await self.flush()
 
     def note(self, action: str, detail: str = "", actor: Actor | None = None) -> ChronologyNote:
-        """A chronology entry (written by the next `write`), attributed to the actor or the engine."""
+        """A chronology entry (written by the next flush), attributed to the actor or the engine."""
         self._notes += 1
         return ChronologyNote(
             at=workflow.now(),
@@ -81,13 +132,57 @@ class CaseIO:
             key=f"{workflow.info().run_id}:{self._notes}",
         )
 
+    def remark(self, action: str, detail: str = "", actor: Actor | None = None) -> None:
+        """Stage a chronology entry for the current step."""
+        self.stage(notes=[self.note(action, detail, actor)])
+
     async def log(self, action: str, detail: str = "", actor: Actor | None = None) -> None:
-        """Write a single chronology entry now."""
-        await self.write(notes=[self.note(action, detail, actor)])
+        """Write a chronology entry now (with whatever else the step has staged)."""
+        self.remark(action, detail, actor)
+        await self.flush()
+
+    def show(self, step: str, next_action: str, *, closed: bool = False, **extra: object) -> None:
+        """Stage the case's current step and what must happen next, in plain words."""
+        self.stage(progress=CaseProgress(step=step, next_action=next_action, closed=closed, **extra))
 
     async def progress(self, step: str, next_action: str, *, closed: bool = False, **extra: object) -> None:
-        """Show the case's current step and what must happen next, in plain words."""
-        await self.write(progress=CaseProgress(step=step, next_action=next_action, closed=closed, **extra))
+        """Show the case's current step and what must happen next, and write the step now."""
+        self.show(step, next_action, closed=closed, **extra)
+        await self.flush()
+
+    def email(
+        self,
+        key: str,
+        template: str,
+        to: list[Recipient],
+        context: dict | None = None,
+        invite: Invite | None = None,
+    ) -> EmailRequest:
+        """One logical email, keyed for exactly-once delivery within the case."""
+        return EmailRequest(
+            key=f"{self.case.workflow_id}:{key}",
+            case_id=self.case.case_id,
+            template=template,
+            to=to,
+            context=context or {},
+            invite=invite,
+        )
+
+    async def send_all(self, emails: list[EmailRequest]) -> list[bool]:
+        """Send a step's emails in one activity; for each, False when it could not be delivered (recorded)."""
+        if not emails:
+            return []
+        try:
+            results: list[EmailResult] = await workflow.execute_activity(
+                "send_emails", EmailBatch(emails=emails), result_type=list[EmailResult], **EMAIL_OPTIONS
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if not (isinstance(cause, ApplicationError) and cause.type in ("EmailRejected", "NoRecipient")):
+                keys = ", ".join(e.key.removeprefix(f"{self.case.workflow_id}:") for e in emails)
+                await self.log("email-failed", f"could not be sent after retrying: {keys}")
+            return [False] * len(emails)
+        return [r.status != "failed" for r in results]
 
     async def send(
         self,
@@ -98,22 +193,5 @@ class CaseIO:
         invite: Invite | None = None,
     ) -> bool:
         """Send one logical email exactly once; False when it could not be delivered (already recorded)."""
-        request = EmailRequest(
-            key=f"{self.case.workflow_id}:{key}",
-            case_id=self.case.case_id,
-            template=template,
-            to=to,
-            context=context or {},
-            invite=invite,
-        )
-        try:
-            result: EmailResult = await workflow.execute_activity(
-                "send_email", request, result_type=EmailResult, **EMAIL_OPTIONS
-            )
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type in ("EmailRejected", "NoRecipient"):
-                return False
-            await self.log("email-failed", f"{template} could not be sent after retrying: {key}")
-            return False
-        return result.status != "failed"
+        [sent] = await self.send_all([self.email(key, template, to, context, invite)])
+        return sent

@@ -10,6 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.dates import english_moment, last_weekday_on_or_before
+    from domain.deadline_states import FINAL, LATE, DeadlineEvent, DeadlineState, after
     from domain.rules import rule
     from domain.schemas import Actor, DeadlineRecord, Recipient
     from workflows.case_io import CaseIO
@@ -17,6 +18,12 @@ with workflow.unsafe.imports_passed_through():
 REMIND_AT = time(8, 0)  # reminders go out at 08:00 in England on their day
 HEADTEACHER = Recipient(kind="headteacher")
 SENDCO = Recipient(kind="sendco")
+
+
+def days(delta: timedelta) -> str:
+    """'1 day', '3 days'."""
+    n = abs(delta.days)
+    return f"{n} day" if n == 1 else f"{n} days"
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class Deadline:
     due: date
     owner: Recipient
     policy: Policy = field(default_factory=Policy)
-    status: str = "pending"
+    status: DeadlineState = DeadlineState.pending
     escalations: int = 0
     _last_escalation: datetime | None = None
     _sent: set[str] = field(default_factory=set)
@@ -67,19 +74,29 @@ class Deadline:
         """The step is no longer needed."""
         self._cancelled = True
 
+    @property
+    def is_final(self) -> bool:
+        """Met, met late or cancelled: nothing moves it any more."""
+        return self.status in FINAL
+
+    @property
+    def is_late(self) -> bool:
+        return self.status in LATE
+
+    def _go(self, event: DeadlineEvent) -> None:
+        self.status = after(self.status, event)
+
     # --- the wait -----------------------------------------------------------
     async def until(self, done: Callable[[], bool]) -> str:
-        """Wait until done() is true; returns 'met', 'completed-late' or 'cancelled'."""
-        await self.io.write(deadlines=[self._row()])
+        """Wait until done() is true; returns the final state: met, met_late or cancelled."""
+        self.io.stage(deadlines=[self._row()])
         while True:
             if done():
-                return await self._complete()
+                return self._complete()
             if self._cancelled:
-                self.status = "cancelled"
-                await self.io.write(
-                    deadlines=[self._row()], notes=[self.io.note("deadline-cancelled", self.title)]
-                )
-                return "cancelled"
+                self._go(DeadlineEvent.cancelled)
+                self.io.stage(deadlines=[self._row()], notes=[self.io.note("deadline-cancelled", self.title)])
+                return self.status
             if self._changes:
                 await self._replanned()
                 continue
@@ -107,7 +124,7 @@ class Deadline:
 
     def _next_event(self) -> tuple[datetime, Callable[[], object]]:
         now = workflow.now()
-        if self.status == "pending":
+        if self.status == DeadlineState.pending:
             for day in self.reminder_dates():
                 at = english_moment(day, REMIND_AT)
                 if at >= now and self._reminder_key(day) not in self._sent:
@@ -124,13 +141,13 @@ class Deadline:
         self._sent.add(key)
         days_left = (self.due - self.io.today).days
         await self.io.send(key, "reminder", [self.owner], self._context(days_left=days_left))
-        await self.io.log(
+        self.io.remark(
             "reminder-sent", f"{self.title}: due {self.due:%d %b %Y} ({self.rule_id}), to {self.owner.label}"
         )
 
     async def _breach(self) -> None:
-        self.status = "missed"
-        await self.io.write(
+        self._go(DeadlineEvent.breached)
+        self.io.stage(
             deadlines=[self._row()],
             notes=[
                 self.io.note("deadline-missed", f"{self.title}: was due {self.due:%d %b %Y} ({self.rule_id})")
@@ -144,14 +161,19 @@ class Deadline:
         n = self.escalations
         days_late = (self.io.today - self.due).days
         context = self._context(owner=self.owner.label, days_late=days_late, escalation_number=n)
-        await self.io.send(
-            f"{self.key}:escalate:{self.due}:{n}", "escalation", list(self.policy.escalate_to), context
-        )
+        emails = [
+            self.io.email(
+                f"{self.key}:escalate:{self.due}:{n}", "escalation", list(self.policy.escalate_to), context
+            )
+        ]
         if self.policy.chase_owner_after_breach and self.owner not in self.policy.escalate_to:
-            await self.io.send(f"{self.key}:overdue:{self.due}:{n}", "overdue", [self.owner], context)
-        self.status = "escalated"
+            emails.append(
+                self.io.email(f"{self.key}:overdue:{self.due}:{n}", "overdue", [self.owner], context)
+            )
+        await self.io.send_all(emails)
+        self._go(DeadlineEvent.escalated)
         to = ", ".join(r.label for r in self.policy.escalate_to)
-        await self.io.write(
+        self.io.stage(
             deadlines=[self._row()],
             notes=[
                 self.io.note(
@@ -161,7 +183,7 @@ class Deadline:
         )
 
     async def _replanned(self) -> None:
-        notes = []
+        notes, emails = [], []
         while self._changes:
             change = self._changes.pop(0)
             if change.tell_owner:
@@ -171,7 +193,7 @@ class Deadline:
                     "reason": change.reason,
                 }
                 key = f"{self.key}:moved:{change.old}:{change.new}"
-                await self.io.send(key, "due-date-changed", [self.owner], self._context(**moved))
+                emails.append(self.io.email(key, "due-date-changed", [self.owner], self._context(**moved)))
             notes.append(
                 self.io.note(
                     "due-date-changed",
@@ -180,37 +202,34 @@ class Deadline:
                     change.actor,
                 )
             )
-        if self.status != "pending" and self.breach_at > workflow.now():
-            self.status, self.escalations, self._last_escalation = "pending", 0, None
-        await self.io.write(deadlines=[self._row()], notes=notes)
+        ahead = self.breach_at > workflow.now()
+        self._go(DeadlineEvent.moved_ahead if ahead else DeadlineEvent.moved_past)
+        if self.status == DeadlineState.pending:
+            self.escalations, self._last_escalation = 0, None
+        await self.io.send_all(emails)
+        self.io.stage(deadlines=[self._row()], notes=notes)
 
-    async def _complete(self) -> str:
+    def _complete(self) -> DeadlineState:
         on_time = workflow.now() < self.breach_at
-        rows = []
-        if not on_time and self.status == "pending":  # done late, before the breach timer fired
-            self.status = "missed"
-            rows.append(self._row())
-        if on_time:
-            self.status = "met"
-        outcome = "met" if on_time else "completed-late"
-        rows.append(self._row(outcome))
-        detail = (
-            f"{self.title}: done {'on time' if on_time else 'late'} (due {self.due:%d %b %Y}, {self.rule_id})"
+        self._go(DeadlineEvent.done_on_time if on_time else DeadlineEvent.done_late)
+        met = self.status == DeadlineState.met
+        late = "" if met else f", {days(self.io.today - self.due)} late"
+        when = "on time" if met else "late"
+        detail = f"{self.title}: done {when} (due {self.due:%d %b %Y}{late}, {self.rule_id})"
+        self.io.stage(
+            deadlines=[self._row()],
+            notes=[self.io.note("deadline-met" if met else "deadline-completed-late", detail)],
         )
-        await self.io.write(
-            deadlines=rows,
-            notes=[self.io.note("deadline-met" if on_time else "deadline-completed-late", detail)],
-        )
-        return outcome
+        return self.status
 
-    def _row(self, status: str | None = None) -> DeadlineRecord:
+    def _row(self) -> DeadlineRecord:
         return DeadlineRecord(
             key=self.key,
             step=self.step,
             rule_id=self.rule_id,
             owner=self.owner.label,
             due=self.due,
-            status=status or self.status,
+            status=self.status,
             at=workflow.now(),
         )
 

@@ -1,18 +1,49 @@
-"""The process kit: what every case workflow shares (side effects, deadlines, approvals, generic actions)."""
+"""The process kit: what every case workflow is made of.
+
+Plan a step's deadline from the timeline (`plan`), wait on it in the background (`track`) or in line
+(`wait`), email people (`email`: one activity for every recipient, each their own copy), show the case
+(`show`: its step, the SENDCo's next action, flags and the workflow's view), flag it (`flag`), and key
+everything so it is unique in the case across cycles (`key`). The generic actions every case offers
+(change a due date, decide an approval) live here too.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.schemas import ApprovalDecision, CaseRef, DueDateChange, Recipient
+    from domain.deadline_states import DeadlineState
+    from domain.schemas import (
+        ApprovalDecision,
+        CaseRef,
+        ChronologyNote,
+        DeadlineRecord,
+        DueDateChange,
+        Invite,
+        Recipient,
+    )
+    from domain.timelines import TimelineEntry
     from workflows.approvals import Approvals
     from workflows.case_io import CaseIO
     from workflows.deadlines import Deadline, Policy
     from workflows.process import action
+
+OnLate = Callable[[Deadline], Awaitable[None]]
+
+
+def day(d: date) -> str:
+    """A date for the chronology and the SENDCo's next action: '12 Jan 2027'."""
+    return f"{d:%d %b %Y}"
+
+
+def labels(recipients: list[Recipient]) -> str:
+    return ", ".join(r.label for r in recipients)
 
 
 class CaseWorkflow:
@@ -21,12 +52,50 @@ class CaseWorkflow:
     io: CaseIO
     approvals: Approvals
     deadlines: dict[str, Deadline]
+    step: str
+    flags: list[str]
+    cycle: int | None
+    tasks: dict[str, asyncio.Future[str]]
+    finished: set[str]
 
-    def open_case(self, case: CaseRef) -> None:
+    def open_case(self, case: CaseRef, *, cycle: int | None = None, flags: list[str] | None = None) -> None:
         self.io = CaseIO(case)
         self.approvals = Approvals(self.io)
-        self.deadlines = {}
+        self.deadlines, self.tasks, self.finished = {}, {}, set()
+        self.cycle, self.flags = cycle, list(flags or [])
 
+    # --- what a process tells the kit -------------------------------------------------------------
+    def timeline(self) -> list[TimelineEntry]:
+        """The process's dated steps (from domain.timelines)."""
+        return []
+
+    def next_action(self) -> str:
+        """What the SENDCo must do next, in plain words."""
+        return "Nothing more on this case"
+
+    def view(self) -> dict[str, Any] | None:
+        """The workflow's own view of the case (no names), or None to leave it as it is."""
+        return None
+
+    # --- keys and dates ---------------------------------------------------------------------------
+    def key(self, name: str) -> str:
+        """A key unique in the case across cycles (deadline rows, outbox, approvals)."""
+        return f"c{self.cycle}:{name}" if self.cycle else name
+
+    def entry(self, step: str) -> TimelineEntry | None:
+        return next((e for e in self.timeline() if e.step == step), None)
+
+    def due(self, step: str) -> date:
+        found = self.entry(step)
+        if found is None:
+            raise KeyError(f"no step {step!r} in this cycle's timeline")
+        return found.due
+
+    @property
+    def today(self) -> date:
+        return self.io.today
+
+    # --- deadlines --------------------------------------------------------------------------------
     def deadline(
         self,
         key: str,
@@ -42,6 +111,112 @@ class CaseWorkflow:
         self.deadlines[key] = watch
         return watch
 
+    def plan(self, step: str, title: str, owner: Recipient, policy: Policy | None = None) -> Deadline:
+        """The deadline of a timeline step, with the rule that sets it (not yet waited on)."""
+        found = self.entry(step)
+        assert found is not None, step
+        return self.deadline(self.key(step), step, title, found.rule_id, found.due, owner, policy)
+
+    def track(
+        self,
+        step: str,
+        title: str,
+        owner: Recipient,
+        done: Callable[[], bool],
+        policy: Policy | None = None,
+        on_late: OnLate | None = None,
+    ) -> Deadline:
+        """Plan a step's deadline and wait on it in the background."""
+        watch = self.plan(step, title, owner, policy)
+        self.watch(watch, done, on_late)
+        return watch
+
+    def watch(self, watch: Deadline, done: Callable[[], bool], on_late: OnLate | None = None) -> None:
+        self.tasks[watch.key] = asyncio.ensure_future(self.wait(watch, done, on_late))
+
+    async def wait(self, watch: Deadline, done: Callable[[], bool], on_late: OnLate | None = None) -> str:
+        """Wait on a deadline; on_late runs once when it is first missed."""
+        waiting = asyncio.ensure_future(watch.until(done))
+        if on_late is not None:
+            await workflow.wait_condition(lambda: waiting.done() or watch.is_late)
+            if not waiting.done():
+                await on_late(watch)
+        outcome = await waiting
+        self.finished.add(watch.key)
+        return outcome
+
+    def done_now(self, step: str, title: str, owner: Recipient) -> None:
+        """A step the engine has just done (its emails sent): its row is written as met."""
+        watch = self.plan(step, title, owner)
+        watch.status = DeadlineState.met
+        self.io.stage(deadlines=[watch._row()])
+        self.finished.add(watch.key)
+
+    def is_open(self, key: str) -> bool:
+        return key in self.deadlines and key not in self.finished
+
+    def row(
+        self, step: str, owner: Recipient, status: DeadlineState, notes: list[ChronologyNote] | None = None
+    ) -> None:
+        """A deadline row for a step nobody waits on yet (or any more)."""
+        found = self.entry(step)
+        assert found is not None
+        record = DeadlineRecord(
+            key=self.key(step),
+            step=step,
+            rule_id=found.rule_id,
+            owner=owner.label,
+            due=found.due,
+            status=status,
+            at=workflow.now(),
+        )
+        self.io.stage(deadlines=[record], notes=notes)
+
+    async def settle(self) -> None:
+        """Cancel whatever still waits, let every deadline write its last row, and write everything."""
+        for key, task in self.tasks.items():
+            if not task.done():
+                self.deadlines[key].cancel()
+        await asyncio.gather(*self.tasks.values())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.io.settle()
+
+    # --- email ------------------------------------------------------------------------------------
+    async def email(
+        self,
+        name: str,
+        template: str,
+        to: list[Recipient],
+        context: dict[str, Any],
+        action: str,
+        detail: str,
+        invite: Callable[[Recipient], Invite] | None = None,
+    ) -> None:
+        """One copy per recipient (exactly once each) in one activity, then a chronology entry naming them."""
+        emails = [
+            self.io.email(
+                self.key(f"{name}:{r.label}"), template, [r], context, invite(r) if invite else None
+            )
+            for r in to
+        ]
+        sent = await self.io.send_all(emails)
+        failed = [r for r, ok in zip(to, sent, strict=True) if not ok]
+        note = f"{detail}; to {labels(to)}"
+        if failed:
+            note += f" (not delivered to {labels(failed)})"
+        self.io.remark(action, note)
+
+    # --- the case view ----------------------------------------------------------------------------
+    def flag(self, flag: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+
+    def show(self, step: str | None = None, *, closed: bool = False) -> None:
+        """Stage the current step, what the SENDCo must do next, the flags and the workflow's view."""
+        self.step = step or self.step
+        self.io.show(self.step, self.next_action(), closed=closed, flags=list(self.flags), facts=self.view())
+
+    # --- the generic actions ----------------------------------------------------------------------
     @workflow.update
     async def ready(self) -> str:
         """Answered as soon as a worker runs the case: proves the case is alive."""
@@ -65,7 +240,17 @@ class CaseWorkflow:
 
     def validate_change_due_date(self, change: DueDateChange) -> None:
         watch = self.deadlines.get(change.key)
-        if watch is None or watch.status in ("met", "cancelled"):
-            raise ApplicationError(f"no open deadline {change.key!r} on this case", type="Conflict")
+        if watch is None:
+            raise ApplicationError(
+                "That deadline is not open on this case now, so its due date cannot change.", type="Conflict"
+            )
+        if watch.status == DeadlineState.cancelled:
+            raise ApplicationError(
+                "That step is no longer needed, so its due date cannot change.", type="Conflict"
+            )
+        if watch.is_final:
+            raise ApplicationError(
+                "That step is already done, so its due date can no longer change.", type="Conflict"
+            )
         if change.due == watch.due:
-            raise ApplicationError("the new due date is the same as the current one", type="Invalid")
+            raise ApplicationError("The new due date is the same as the current one.", type="Invalid")

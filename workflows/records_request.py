@@ -52,18 +52,18 @@ class RecordsRequest(CaseWorkflow):
             due_of(timeline, "respond"),
             SENDCO,
         )
-        await self.io.log("case-opened", f"Request received {inp.request_received:%d %b %Y}", inp.started_by)
+        self.io.remark("case-opened", f"Request received {inp.request_received:%d %b %Y}", inp.started_by)
         watch = asyncio.ensure_future(respond.until(lambda: self.disclosure is not None))
         attempt = 0
         while not self.approved:
             attempt += 1
             self.step, self.submitted = RecordsStep.preparing, None
-            await self.io.progress(
+            self.io.show(
                 self.step, "Gather the educational record and submit it for the headteacher's approval"
             )
             await workflow.wait_condition(lambda: self.submitted is not None)
             self.step = RecordsStep.awaiting_approval
-            await self.io.progress(self.step, "The headteacher approves releasing the record")
+            self.io.show(self.step, "The headteacher approves releasing the record")
             decision = await self.approvals.request(
                 f"release-{attempt}",
                 self.step,
@@ -72,9 +72,10 @@ class RecordsRequest(CaseWorkflow):
             )
             self.approved = decision.approve
         self.step = RecordsStep.disclosing
-        await self.io.progress(self.step, "Give the parent access to the record, then record the date")
+        self.io.show(self.step, "Give the parent access to the record, then record the date")
         outcome = await watch
-        await self.io.progress(RecordsStep.closed, "Nothing: the request has been answered", closed=True)
+        self.io.show(RecordsStep.closed, "Nothing: the request has been answered", closed=True)
+        await self.settle()
         return outcome
 
     @action("Submit for approval", steps=[RecordsStep.preparing])

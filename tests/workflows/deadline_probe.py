@@ -29,7 +29,9 @@ class DeadlineProbe(CaseWorkflow):
     @workflow.run
     async def run(self, inp: ProbeInput) -> str:
         watch = self.deadline("step", "report", "Send the review report", inp.rule_id, inp.due, inp.owner)
-        return await watch.until(lambda: self.done)
+        outcome = await watch.until(lambda: self.done)
+        await self.settle()
+        return outcome
 
     @workflow.update
     async def complete(self) -> None:

@@ -114,9 +114,12 @@ async def test_late_step_is_reminded_missed_escalated_and_escalated_again(
     )
 
     await handle.execute_update(DeadlineProbe.complete)
-    assert await handle.result() == "completed-late"
-    row = deadline_row(engine, case.case_id)
-    assert row.status == "escalated" and row.completed_at is not None and row.met_at is None
+    assert await handle.result() == "met_late"
+    row = deadline_row(engine, case.case_id)  # done late: shown as done, no longer outstanding
+    assert row.status == "met_late" and row.completed_at is not None and row.met_at is None
+    assert row.missed_at is not None and row.escalated_at is not None  # its history is kept
+    (done,) = chronology(engine, case.case_id, "deadline-completed-late")
+    assert "done late" in done.detail and "days late" in done.detail
 
 
 async def test_due_date_change_replans_every_timer_and_records_who_and_why(
@@ -166,8 +169,8 @@ async def test_a_step_done_after_its_due_date_is_late_even_before_the_breach_tim
     case = new_case()
     handle = await start(time_env, probe_queue, case, today - 3 * DAY, "sendco")  # already overdue
     await handle.execute_update(DeadlineProbe.complete)
-    assert await handle.result() == "completed-late"
+    assert await handle.result() == "met_late"
     row = deadline_row(engine, case.case_id)
-    assert row.status in ("missed", "escalated") and row.met_at is None and row.completed_at is not None
+    assert row.status == "met_late" and row.met_at is None and row.completed_at is not None
     assert not chronology(engine, case.case_id, "deadline-met")
     assert len(chronology(engine, case.case_id, "deadline-completed-late")) == 1
