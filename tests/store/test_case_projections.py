@@ -42,7 +42,7 @@ def deadline(key: str, due: dt.date, status: str, at: dt.datetime = T0) -> Deadl
     )
 
 
-def test_a_deadline_goes_pending_missed_escalated_then_completed_late(db_session: Session) -> None:
+def test_a_deadline_goes_pending_missed_escalated_then_met_late(db_session: Session) -> None:
     case_id = a_case(db_session, "A")
     due = dt.date(2026, 11, 10)
     for status, at in [
@@ -65,12 +65,38 @@ def test_a_deadline_goes_pending_missed_escalated_then_completed_late(db_session
     done = T0 + dt.timedelta(days=12)
     write_case_record(
         db_session,
-        CaseRecord(case_id=case_id, at=done, deadlines=[deadline("report", due, "completed-late", done)]),
+        CaseRecord(case_id=case_id, at=done, deadlines=[deadline("report", due, "met_late", done)]),
     )
     db_session.commit()
     db_session.refresh(row)
-    assert row.status == "escalated" and row.completed_at.date() == done.date() and row.met_at is None
+    assert row.status == "met_late" and row.completed_at.date() == done.date() and row.met_at is None
+    assert row.missed_at.date() == due + dt.timedelta(days=1)  # its history is kept
     assert case_service.next_deadline(db_session, case_id=case_id) is None
+
+
+def test_an_older_write_never_overwrites_a_newer_state(db_session: Session) -> None:
+    case_id = a_case(db_session, "G")
+    due, later = dt.date(2026, 11, 10), T0 + dt.timedelta(hours=1)
+    newer = CaseRecord(
+        case_id=case_id,
+        at=later,
+        progress=CaseProgress(step="report", next_action="Draft the report"),
+        deadlines=[deadline("report", due, "met", later)],
+    )
+    older = CaseRecord(  # delivered after it: a retry of an earlier step's write
+        case_id=case_id,
+        at=T0,
+        progress=CaseProgress(step="planning", next_action="Set the date"),
+        deadlines=[deadline("report", due, "pending", T0)],
+        notes=[ChronologyNote(at=T0, actor="engine", action="cycle-started", key="run-1:1")],
+    )
+    for record in (newer, older):
+        write_case_record(db_session, record)
+        db_session.commit()
+    case = db_session.get(Case, case_id)
+    [row] = db_session.exec(case_service.deadlines_query(case_id=case_id)).all()
+    assert (case.step, case.next_action, row.status) == ("report", "Draft the report", "met")
+    assert [e.action for e in case_service.chronology(db_session, case_id=case_id)] == ["cycle-started"]
 
 
 def test_progress_chronology_and_approvals_land_in_one_record(db_session: Session) -> None:
