@@ -41,7 +41,9 @@ class MailDetail(MailSummary):
     """One received message in full: headers, both bodies and the names of its attachments."""
 
     message_id: str | None
-    headers: list[tuple[str, str]]
+    headers: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        description="Each header as [name, value], in order"
+    )
     text: str | None
     html: str | None
     attachments: list[str]
@@ -80,7 +82,7 @@ def detail(row: ReceivedMail) -> MailDetail:
     return MailDetail(
         **summary(row).model_dump(by_alias=False),
         message_id=row.message_id,
-        headers=[(name, str(value)) for name, value in message.items()],
+        headers=[[name, str(value)] for name, value in message.items()],
         text=_body(message, "plain"),
         html=_body(message, "html"),
         attachments=attachments,
