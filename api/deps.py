@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Annotated
 
 from fastapi import Depends, Request, status
@@ -20,7 +20,8 @@ from workflows.process import require_role as refuse_unless
 bearer = HTTPBearer(auto_error=False, description="A token from `send-engine issue-token`")
 
 
-def get_session() -> Iterator[Session]:
+async def get_session() -> AsyncIterator[Session]:
+    """A session for the request; opening one does no I/O (it connects at its first query), so no thread."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
 

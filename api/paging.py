@@ -19,7 +19,7 @@ class PageParams(BaseModel):
     limit: int = DEFAULT_LIMIT
 
 
-def page_params(
+async def page_params(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page length")] = DEFAULT_LIMIT,
 ) -> PageParams:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, Field
+from fastapi import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.dates import ENGLAND as LONDON
 from domain.deadline_states import OPEN, DeadlineState
@@ -51,6 +52,9 @@ def days_late(row: Deadline, on: dt.date) -> int | None:
 class DeadlinePublic(BaseModel):
     """A deadline of a case: the rule and its citation, who must act, the due date and how it stands."""
 
+    COLUMNS: ClassVar = ("key", "step", "rule_id", "owner", "due", "status", "met_at", "escalated_at")
+    COLUMNS += ("completed_at", "case_id")  # what `of` reads of a deadline row
+
     key: str
     step: str
     rule_id: str
@@ -88,6 +92,10 @@ def is_open(row: Deadline) -> bool:
 
 
 class CaseSummary(BaseModel):
+    """A case in a list: where it is and what is next."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     process: str
     pupil_id: int
@@ -237,12 +245,17 @@ class DecisionTaken(BaseModel):
     result: str
 
 
-def page_of(page: Page[Any], convert: Callable[[Any], T]) -> dict[str, Any]:
-    """A page of table rows as a page of public models."""
-    return {
-        "items": [convert(row) for row in page.items],
-        "total": page.total,
-        "offset": page.offset,
-        "limit": page.limit,
-        "total_exact": page.total_exact,
-    }
+def page_of(page: Page[Any], convert: Callable[[Any], BaseModel]) -> Response:
+    """A page of table rows as a page of public models, serialized to JSON once.
+
+    The route's `response_model` documents the page; returning the JSON itself spares a list of many
+    rows FastAPI's second validation and serialization of what is already a public model.
+    """
+    public = Page[Any](
+        items=[convert(row) for row in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+        total_exact=page.total_exact,
+    )
+    return Response(public.model_dump_json(), media_type="application/json")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -85,7 +87,9 @@ def cases_query(
     status: CaseStatus | None = None,
     process: str | None = None,
     pupil_id: int | None = None,
+    columns: Iterable[str] | None = None,
 ) -> SelectOfScalar[Case]:
+    """The school's cases, newest first; with `columns`, rows of just those columns (a list reads no more)."""
     # Newest first, ties by id descending too: the (school_id, started_at, id) index read backwards, no sort.
     query = select(Case).order_by(col(Case.started_at).desc(), col(Case.id).desc())
     if school_id is not None:
@@ -96,7 +100,17 @@ def cases_query(
         query = query.where(Case.process == process)
     if pupil_id is not None:
         query = query.where(Case.pupil_id == pupil_id)
-    return query
+    return _only(query, Case, columns)
+
+
+def _only(query: SelectOfScalar, table: type, columns: Iterable[str] | None) -> Any:
+    """The query's rows as plain rows of these columns (no ORM objects to build), or whole rows."""
+    if columns is None:
+        return query
+    only = select(*(getattr(table, c) for c in columns))
+    if query.whereclause is not None:
+        only = only.where(query.whereclause)
+    return only.order_by(*query._order_by_clauses)
 
 
 def _of_school(query: SelectOfScalar, table: type, school_id: int | None) -> SelectOfScalar:
@@ -112,7 +126,9 @@ def deadlines_query(
     case_id: str | None = None,
     status: DeadlineStatus | None = None,
     due_before: dt.date | None = None,
+    columns: Iterable[str] | None = None,
 ) -> SelectOfScalar[Deadline]:
+    """The deadlines, soonest first; with `columns`, rows of just those columns."""
     query = select(Deadline).order_by(col(Deadline.due), col(Deadline.id))
     if school_id is not None:
         query = query.where(Deadline.school_id == school_id)
@@ -122,7 +138,7 @@ def deadlines_query(
         query = query.where(Deadline.status == status)
     if due_before:
         query = query.where(Deadline.due <= due_before)
-    return query
+    return _only(query, Deadline, columns)
 
 
 def next_deadline(session: Session, *, case_id: str) -> Deadline | None:

@@ -21,7 +21,7 @@ from api.commands import CaseStart, case_of, view_of
 from api.deps import CurrentStaff, SessionDep, require_role
 from api.errors import ERROR_RESPONSES
 from api.paging import Page, PageDep, paginate
-from api.public import ActionTaken, CaseStarted, CaseSummary, CaseView, ChronologyPublic
+from api.public import ActionTaken, CaseStarted, CaseSummary, CaseView, ChronologyPublic, page_of
 from api.temporal_calls import TemporalDep, task_queue
 from domain.schemas import Role
 from store import case_service
@@ -58,9 +58,13 @@ def list_cases(
 ) -> Any:
     """The school's cases, newest first."""
     query = case_service.cases_query(
-        school_id=staff.school_id, status=status, process=process, pupil_id=pupil_id
+        school_id=staff.school_id,
+        status=status,
+        process=process,
+        pupil_id=pupil_id,
+        columns=CaseSummary.model_fields,
     )
-    return paginate(session, query, page.offset, page.limit)
+    return page_of(paginate(session, query, page.offset, page.limit), CaseSummary.model_validate)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)

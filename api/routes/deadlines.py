@@ -28,7 +28,11 @@ def list_deadlines(
 ) -> Any:
     """The school's deadlines with the rule, its citation, the status and how many days late, if late."""
     query = case_service.deadlines_query(
-        school_id=staff.school_id, case_id=case_id, status=status, due_before=due_before
+        school_id=staff.school_id,
+        case_id=case_id,
+        status=status,
+        due_before=due_before,
+        columns=DeadlinePublic.COLUMNS,
     )
     on = today()
     return page_of(paginate(session, query, page.offset, page.limit), lambda d: DeadlinePublic.of(d, on))
