@@ -201,3 +201,22 @@ class StaffAction(BaseModel):
 
     actor: Actor
     note: str = Field(default="", max_length=2000)
+
+
+class LinkedCase(BaseModel):
+    """A case one case opens for the same pupil (an EHC needs assessment from a review, say)."""
+
+    opened_by: CaseRef
+    process: str
+    key: str = Field(description="unique in the opening case: the same key never opens a second case")
+    facts: dict[str, Any] = Field(default_factory=dict, description="what the new case starts with")
+    started_by: Actor
+
+
+class ProvisionChange(BaseModel):
+    """The pupil's SEN provision and ranked needs on the register, as a process sets them."""
+
+    pupil_id: int
+    school_id: int
+    provision: str = Field(description="a census SEN provision code: E, K or N")
+    needs: list[str] = Field(default_factory=list, description="ranked census need codes, at most two")

@@ -14,23 +14,28 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.deadline_states import DeadlineState
     from domain.schemas import (
+        Actor,
         ApprovalDecision,
         CaseRef,
         ChronologyNote,
         DeadlineRecord,
         DueDateChange,
         Invite,
+        LinkedCase,
+        ProvisionChange,
         Recipient,
     )
     from domain.timelines import TimelineEntry
     from workflows.approvals import Approvals
-    from workflows.case_io import CaseIO
+    from workflows.case_io import RECORD_OPTIONS, CaseIO
     from workflows.deadlines import Deadline, Policy
     from workflows.process import action
 
@@ -205,6 +210,38 @@ class CaseWorkflow:
         if failed:
             note += f" (not delivered to {labels(failed)})"
         self.io.remark(action, note)
+
+    # --- the register and other cases ----------------------------------------------------------------
+    async def set_provision(self, provision: str, needs: list[str]) -> None:
+        """Set the pupil's SEN provision (and ranked needs) on the register."""
+        case = self.io.case
+        change = ProvisionChange(
+            pupil_id=case.pupil_id, school_id=case.school_id, provision=provision, needs=needs
+        )
+        await workflow.execute_activity("set_provision", change, **RECORD_OPTIONS)
+
+    async def open_linked(
+        self,
+        process: str,
+        key: str,
+        build: Callable[[CaseRef], BaseModel],
+        actor: Actor,
+        facts: dict[str, Any],
+    ) -> CaseRef:
+        """Open a case of another process for the same pupil and start it (it lives on after this one)."""
+        link = LinkedCase(
+            opened_by=self.io.case, process=process, key=self.key(key), facts=facts, started_by=actor
+        )
+        ref: CaseRef = await workflow.execute_activity(
+            "open_linked_case", link, result_type=CaseRef, **RECORD_OPTIONS
+        )
+        await workflow.start_child_workflow(
+            process,
+            build(ref),
+            id=ref.workflow_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+        return ref
 
     # --- the case view ----------------------------------------------------------------------------
     def flag(self, flag: str) -> None:
