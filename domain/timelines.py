@@ -216,3 +216,60 @@ def records_request_timeline(
     calendar = calendar or SchoolYearCalendar()
     due = calendar.add_school_days(facts.request_received, _offset("TR-RECORDS-ACCESS"))
     return [_entry("respond", "TR-RECORDS-ACCESS", due)]
+
+
+# --- the school's request for an EHC needs assessment (the LA's clocks) ---------------------------
+
+
+class NeedsAssessmentFacts(BaseModel):
+    """What an EHC needs assessment's timeline depends on: every clock runs from the LA's receipt."""
+
+    la_received: date = Field(description="the day the LA received the school's request")
+    advice_requested: date | None = Field(default=None, description="the LA asked the school for advice")
+    draft_served: date | None = Field(default=None, description="the LA served the draft plan")
+    school_consulted: date | None = Field(default=None, description="the LA consulted the school")
+
+    @field_validator("advice_requested", "draft_served", "school_consulted")
+    @classmethod
+    def _after_receipt(cls, day: date | None, info: ValidationInfo) -> date | None:
+        received = info.data.get("la_received")
+        if day is not None and received is not None and day < received:
+            raise ValueError(f"{day} is before the LA received the request ({received})")
+        return day
+
+
+def needs_assessment_timeline(
+    facts: NeedsAssessmentFacts, calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """The LA's clocks from receipt (all calendar days; calendar unused), and the school's own replies."""
+    r = facts.la_received
+    entries = [
+        _entry("la-decision", "EHCNA-DECIDE", add_weeks(r, _offset("EHCNA-DECIDE"))),
+        _entry("no-plan-notice", "EHCNA-NO-PLAN", add_weeks(r, _offset("EHCNA-NO-PLAN"))),
+        _entry("final-plan", "EHCNA-FINAL", add_weeks(r, _offset("EHCNA-FINAL"))),
+    ]
+    if facts.advice_requested is not None:
+        entries.append(
+            _entry(
+                "school-advice",
+                "EHCNA-ADVICE",
+                add_weeks(facts.advice_requested, _offset("EHCNA-ADVICE")),
+            )
+        )
+    if facts.draft_served is not None:
+        entries.append(
+            _entry(
+                "draft-comments",
+                "EHCNA-DRAFT-COMMENTS",
+                inclusive_window_end(facts.draft_served, _offset("EHCNA-DRAFT-COMMENTS")),
+            )
+        )
+    if facts.school_consulted is not None:
+        entries.append(
+            _entry(
+                "school-consultation",
+                "SCHOOL-CONSULT",
+                add_days(facts.school_consulted, _offset("SCHOOL-CONSULT")),
+            )
+        )
+    return sorted(entries, key=lambda e: e.due)
