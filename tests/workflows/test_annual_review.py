@@ -7,18 +7,13 @@ chronology. Facts are chosen relative to the test server's clock, which moves on
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.annual_review import (
@@ -36,10 +31,10 @@ from domain.annual_review import (
     dispute_window,
 )
 from domain.dates import english_date, within_12_months, within_months
-from domain.schemas import Actor, ApprovalDecision, CaseRef, Recipient, Role
+from domain.schemas import Actor, ApprovalDecision, Recipient
 from domain.timelines import AnnualReviewFacts, annual_review_timeline
-from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMessage
-from tests.workflows.recorder import Recorder
+from store.casework import ChronologyEntry, Deadline, OutboxMessage
+from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
 from workflows.annual_review import AnnualReview
 
 DAY = dt.timedelta(days=1)
@@ -70,47 +65,8 @@ def rows(engine, case_id: str) -> dict[str, Deadline]:  # type: ignore[no-untype
         return {d.key: d for d in s.exec(select(Deadline).where(Deadline.case_id == case_id))}
 
 
-def chronology(engine, case_id: str, action: str | None = None) -> list[ChronologyEntry]:  # type: ignore[no-untyped-def]
-    with Session(engine) as s:
-        query = select(ChronologyEntry).where(ChronologyEntry.case_id == case_id)
-        found = s.exec(query.order_by(ChronologyEntry.at, ChronologyEntry.id)).all()
-        return [c for c in found if action is None or c.action == action]
-
-
-def outbox(engine, case_id: str, template: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
-    with Session(engine) as s:
-        query = select(OutboxMessage).where(
-            OutboxMessage.case_id == case_id, OutboxMessage.template == template
-        )
-        return list(s.exec(query.order_by(OutboxMessage.id)))
-
-
 def recipients(messages: list[OutboxMessage]) -> set[str]:
     return {address for m in messages for address in m.recipients}
-
-
-def case_row(engine, case_id: str) -> Case:  # type: ignore[no-untyped-def]
-    with Session(engine) as s:
-        case = s.get(Case, case_id)
-        assert case is not None
-        return case
-
-
-def pending_approval(engine, case_id: str) -> Approval | None:  # type: ignore[no-untyped-def]
-    with Session(engine) as s:
-        query = select(Approval).where(Approval.case_id == case_id, Approval.status == "pending")
-        return s.exec(query).first()
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
-    """Poll (in real time) until check() is truthy: the workflow's own steps run after an Update returns."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "the case did not get there in time"
-        await asyncio.sleep(0.05)
 
 
 def at_dates(entries: list[ChronologyEntry]) -> list[dt.date]:
@@ -119,53 +75,11 @@ def at_dates(entries: list[ChronologyEntry]) -> list[dt.date]:
 
 # --- driving a case ----------------------------------------------------------------------------------
 @dataclass
-class Review:
-    """One annual review case under test: the handle, its ids and the people acting on it."""
-
-    env: WorkflowEnvironment
-    engine: Any
-    case: CaseRef
-    handle: WorkflowHandle
-    sendco: Actor
-    head: Actor
-    teacher: Actor
-
-    @property
-    def case_id(self) -> str:
-        return self.case.case_id
-
-    async def today(self) -> dt.date:
-        return english_date(await self.env.get_current_time())
-
-    async def skip_to(self, day: dt.date, hour: int = 12) -> None:
-        """Advance the server clock to a time on a day (timers on the way fire)."""
-        now = await self.env.get_current_time()
-        target = dt.datetime.combine(day, dt.time(hour), dt.UTC)
-        if target > now:
-            await self.env.sleep(target - now)
-
-    async def update(self, name: str, payload: Any) -> Any:
-        return await self.handle.execute_update(name, payload)
-
-    async def refused(self, name: str, payload: Any) -> str:
-        with pytest.raises(WorkflowUpdateFailedError) as err:
-            await self.handle.execute_update(name, payload)
-        return err.value.cause.type  # type: ignore[union-attr]
-
-    def step(self) -> str:
-        return case_row(self.engine, self.case_id).step
-
-    async def at_step(self, step: str) -> Case:
-        return await eventually(lambda: (c := case_row(self.engine, self.case_id)).step == step and c)
+class Review(CaseDriver):
+    """One annual review case under test: the case driver and the annual review's steps."""
 
     def rows(self) -> dict[str, Deadline]:
         return rows(self.engine, self.case_id)
-
-    def chronology(self, action: str | None = None) -> list[ChronologyEntry]:
-        return chronology(self.engine, self.case_id, action)
-
-    def outbox(self, template: str) -> list[OutboxMessage]:
-        return outbox(self.engine, self.case_id, template)
 
     async def set_meeting(self, day: dt.date, reason: str = "") -> None:
         meeting = SetMeeting(
@@ -211,7 +125,7 @@ class Review:
     async def send_report(self) -> None:
         """The SENDCo submits the report and the headteacher approves it: it goes out."""
         await self.update("submit_report", ReportDraft(actor=self.sendco, report="Report text"))
-        approval = await eventually(lambda: pending_approval(self.engine, self.case_id))
+        approval = await eventually(self.pending_approval)
         await self.update(
             "decide_approval", ApprovalDecision(key=approval.key, approve=True, actor=self.head)
         )
@@ -238,67 +152,32 @@ class Review:
         await self.hold_meeting(recommendation)
         await self.send_report()
 
-    async def stop(self) -> None:
-        """End the case's latest run once it is idle: a run ended mid-task keeps the test clock locked."""
-        latest = self.env.client.get_workflow_handle(self.case.workflow_id)
-        deadline = time.monotonic() + 20
-        while not await idle(latest) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        if (await latest.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await latest.terminate("test over")
-
-
-async def idle(handle: WorkflowHandle) -> bool:
-    """No workflow task and no activity of the run is scheduled without being finished."""
-    open_tasks: Counter[str] = Counter()
-    async for event in handle.fetch_history_events():
-        name = EventType.Name(event.event_type)
-        for kind in ("WORKFLOW_TASK", "ACTIVITY_TASK"):
-            if name == f"EVENT_TYPE_{kind}_SCHEDULED":
-                open_tasks[kind] += 1
-            elif name in {
-                f"EVENT_TYPE_{kind}_{end}" for end in ("COMPLETED", "FAILED", "TIMED_OUT", "CANCELED")
-            }:
-                open_tasks[kind] -= 1
-    return not any(open_tasks.values())
-
 
 @pytest.fixture
 async def review(request, time_env, task_queue, new_case, engine, smtp, sendco, headteacher, teacher):  # type: ignore[no-untyped-def]
     """Start cases with `await review(facts)`; each is stopped after the test (RECORDED ones saved)."""
-    started: list[Review] = []
-    recorder = Recorder(request, "annual_review", RECORDED)
+    cases = StartedCases(request, time_env, "annual_review", RECORDED)
     smtp.clear()
 
     async def start(facts: AnnualReviewFacts, **extra: Any) -> Review:
         case = new_case("annual_review")
+        staff = people(sendco, headteacher, teacher)
         inp = AnnualReviewInput(
             case=case,
             facts=facts,
-            started_by=Actor(staff_id=sendco[0].id, role=Role.sendco),
+            started_by=staff["sendco"],
             optional_invitees=[EP],
             **extra,
         )
         handle = await time_env.client.start_workflow(
             AnnualReview.run, inp, id=case.workflow_id, task_queue=task_queue
         )
-        r = Review(
-            env=time_env,
-            engine=engine,
-            case=case,
-            handle=handle,
-            sendco=Actor(staff_id=sendco[0].id, role=Role.sendco),
-            head=Actor(staff_id=headteacher[0].id, role=Role.headteacher),
-            teacher=Actor(staff_id=teacher[0].id, role=Role.staff),
-        )
-        started.append(r)
+        r = cases.add(Review(env=time_env, engine=engine, case=case, handle=handle, **staff))
         await r.next_cycle(inp.cycle)
         return r
 
     yield start
-    for r in started:
-        await r.stop()
-        await recorder.save(time_env.client, r.case.workflow_id, r.handle.first_execution_run_id)
+    await cases.close()
 
 
 def assert_rows_match_timeline(found: dict[str, Deadline], facts: AnnualReviewFacts, cycle: int = 1) -> None:
@@ -319,7 +198,7 @@ async def test_on_time_year(review, time_env, smtp, as_sendco):  # type: ignore[
     due = within_12_months(facts.cycle_start)
     case = r.step()
     assert case == "planning"
-    planning = case_row(r.engine, r.case_id)
+    planning = r.case_row()
     assert "Set the date of the annual review meeting" in planning.next_action
     found = r.rows()
     assert (found["c1:review-due"].rule_id, found["c1:review-due"].due) == ("AR-DUE", due)
@@ -402,7 +281,7 @@ async def test_on_time_year(review, time_env, smtp, as_sendco):  # type: ignore[
     ):
         assert action in actions, action
     assert not r.chronology("reminder-sent") and not r.chronology("deadline-escalated")
-    window = case_row(r.engine, r.case_id).view["dispute_window"]
+    window = r.case_row().view["dispute_window"]
     assert window["mediation_by"] == dispute_window(decided).mediation_by.isoformat()
 
 
@@ -430,7 +309,7 @@ async def test_late_adviser_is_reminded_named_in_the_pack_and_escalated(review, 
     missing = r.outbox("ar-advice-missing")
     assert recipients(missing) == {"sendco1@example.org", "headteacher1@example.org"}
     assert at_dates(r.chronology("advice-missing-notified")) == [circulate]
-    assert "advice-missing" in case_row(r.engine, r.case_id).flags
+    assert "advice-missing" in r.case_row().flags
     assert r.rows()["c1:circulate-advice"].status == "met"
 
     # The day after, the EP's advice is overdue: the headteacher is told, the EP chased.
@@ -464,7 +343,7 @@ async def test_la_decides_late_is_chased_and_the_parent_told(review, time_env): 
     meeting = today + 42 * DAY
     await r.through_the_meeting(meeting)
     la_due = meeting + 28 * DAY
-    assert "the LA must decide by" in case_row(r.engine, r.case_id).next_action
+    assert "the LA must decide by" in r.case_row().next_action
 
     await r.skip_to(la_due + 8 * DAY)  # a week late: breach, then a second escalation
     found = r.rows()["c1:la-decision"]
@@ -479,7 +358,7 @@ async def test_la_decides_late_is_chased_and_the_parent_told(review, time_env): 
     [late] = r.outbox("ar-la-late")
     assert late.recipients == [PARENT_EMAIL] and late.subject.startswith("The local authority is late")
     assert at_dates(r.chronology("la-late-notified")) == [la_due + DAY]
-    assert "la-late-AR-LA-DECISION" in case_row(r.engine, r.case_id).flags
+    assert "la-late-AR-LA-DECISION" in r.case_row().flags
 
     await r.skip_to(la_due + 10 * DAY)
     await r.decide("maintain")
@@ -504,7 +383,7 @@ async def test_amend_path_with_the_15_day_window_and_the_final_plan(review, time
     await r.skip_to(decided)
     await r.decide("amend")
     await r.at_step("amending")
-    assert "proposed amendments" in case_row(r.engine, r.case_id).next_action
+    assert "proposed amendments" in r.case_row().next_action
     assert await r.refused("record_final_plan", FinalPlan(actor=r.sendco, issued_on=decided)) == "Conflict"
 
     served = decided + 5 * DAY
@@ -520,7 +399,7 @@ async def test_amend_path_with_the_15_day_window_and_the_final_plan(review, time
         "AR-FINAL-AMENDED",
         served + 56 * DAY,
     )
-    await eventually(lambda: "parents' comments" in case_row(r.engine, r.case_id).next_action)
+    await eventually(lambda: "parents' comments" in r.case_row().next_action)
 
     await r.skip_to(served + 10 * DAY)
     comments = ParentComments(actor=r.sendco, received_on=served + 10 * DAY, summary="Agree")
@@ -536,7 +415,7 @@ async def test_amend_path_with_the_15_day_window_and_the_final_plan(review, time
         found, facts.model_copy(update={"meeting": meeting, "amendment_notice": served})
     )
     assert found["c2:review-due"].due == within_12_months(decided)
-    assert case_row(r.engine, r.case_id).view["dispute_window"] is None
+    assert r.case_row().view["dispute_window"] is None
     actions = [c.action for c in r.chronology()]
     assert actions.index("amendment-notice-recorded") < actions.index("parent-comments-recorded")
     assert actions.index("parent-comments-recorded") < actions.index("final-plan-recorded")
@@ -572,7 +451,7 @@ async def test_year_6_phase_transfer_against_15_february(review, time_env):  # t
         latest,
     )
     assert found["c1:set-meeting-date"].due == latest - 8 * 7 * DAY
-    assert "(PT-LATEST-MEETING)" in case_row(r.engine, r.case_id).next_action
+    assert "(PT-LATEST-MEETING)" in r.case_row().next_action
 
     # The phase-transfer review is this year's review: a meeting after PT-LATEST-MEETING is refused.
     too_late = SetMeeting(actor=r.sendco, meeting_at=dt.datetime.combine(latest + DAY, dt.time(10)))
@@ -608,11 +487,11 @@ async def test_year_6_phase_transfer_against_15_february(review, time_env):  # t
     [late] = r.outbox("ar-la-late")
     assert late.recipients == [PARENT_EMAIL] and "final amended plan" in late.subject
     assert at_dates(r.chronology("la-late-notified")) == [final_due + DAY]
-    assert "c1:final-plan-after-PT-15FEB" in case_row(r.engine, r.case_id).flags
+    assert "c1:final-plan-after-PT-15FEB" in r.case_row().flags
     assert_rows_match_timeline(
         found, facts.model_copy(update={"meeting": latest, "amendment_notice": decided})
     )
-    assert "c2:phase-transfer" not in found and case_row(r.engine, r.case_id).view["transfer"] == "none"
+    assert "c2:phase-transfer" not in found and r.case_row().view["transfer"] == "none"
 
 
 async def test_year_11_phase_transfer_against_31_march(review, time_env):  # type: ignore[no-untyped-def]
@@ -673,7 +552,7 @@ async def test_under_5_reviewed_on_a_6_month_cadence(review, time_env):  # type:
     found = r.rows()
     assert (found["c1:review-due"].rule_id, found["c1:review-due"].due) == ("AR-UNDER5", due)
     assert found["c1:set-meeting-date"].due == due - 8 * 7 * DAY
-    assert "(AR-UNDER5)" in case_row(r.engine, r.case_id).next_action
+    assert "(AR-UNDER5)" in r.case_row().next_action
 
     meeting = today + 42 * DAY
     await r.through_the_meeting(meeting)
@@ -689,7 +568,7 @@ async def test_under_5_reviewed_on_a_6_month_cadence(review, time_env):  # type:
         within_months(decided, 6),
     )
     assert_rows_match_timeline(found, facts.model_copy(update={"meeting": meeting}))
-    assert case_row(r.engine, r.case_id).view["under5"] is True
+    assert r.case_row().view["under5"] is True
 
 
 async def test_rescheduled_meeting_replans_every_date_and_resends_invitations(review, time_env, smtp):  # type: ignore[no-untyped-def]
@@ -767,7 +646,7 @@ async def test_two_consecutive_years_continue_as_new_from_the_la_decision(review
     )
     assert (await first_run.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
     facts2 = AnnualReviewFacts(**{**facts.model_dump(), "cycle_start": decided1, "year_group": 5})
-    assert case_row(r.engine, r.case_id).view["cycle"] == 2
+    assert r.case_row().view["cycle"] == 2
 
     await r.skip_to(due2 - 70 * DAY)
     meeting2 = due2 - 28 * DAY
@@ -780,7 +659,7 @@ async def test_two_consecutive_years_continue_as_new_from_the_la_decision(review
     found = r.rows()
     assert found["c3:review-due"].due == within_12_months(decided2)
     assert_rows_match_timeline(found, facts.model_copy(update={"meeting": meeting1}), cycle=1)
-    facts2 = facts2.model_copy(update={"year_group": case_row(r.engine, r.case_id).view["year_group"] - 1})
+    facts2 = facts2.model_copy(update={"year_group": r.case_row().view["year_group"] - 1})
     assert_rows_match_timeline(found, facts2.model_copy(update={"meeting": meeting2}), cycle=2)
     started = r.chronology("cycle-started")
     assert [english_date(c.at) for c in started] == [today, decided1, decided2]
@@ -813,7 +692,7 @@ async def test_rejected_actions(review, time_env, smtp):  # type: ignore[no-unty
     await r.at_step("meeting-set")
     assert await r.refused("set_meeting", meeting(today + 30 * DAY)) == "Conflict"
     await eventually(lambda: r.chronology("meeting-breach-notified"))
-    assert "meeting-breach" in case_row(r.engine, r.case_id).flags
+    assert "meeting-breach" in r.case_row().flags
     [notice] = r.outbox("ar-meeting-breach")
     assert notice.recipients == ["headteacher1@example.org"] and notice.subject.startswith("Breach accepted")
     [sent] = [m for m in smtp.messages if m["X-Send-Outbox-Key"].endswith("meeting-breach-1:headteacher")]
@@ -828,7 +707,7 @@ async def test_rejected_actions(review, time_env, smtp):  # type: ignore[no-unty
     await r.hold_meeting("amend")
     await r.update("submit_report", ReportDraft(actor=r.sendco, report="Draft"))
     assert await r.refused("submit_report", ReportDraft(actor=r.sendco, report="Again")) == "Conflict"
-    approval = await eventually(lambda: pending_approval(r.engine, r.case_id))
+    approval = await eventually(lambda: r.pending_approval())
     by_sendco = ApprovalDecision(key=approval.key, approve=True, actor=r.sendco)
     assert await r.refused("decide_approval", by_sendco) == "Forbidden"
     by_teacher = ApprovalDecision(key=approval.key, approve=True, actor=r.teacher)
@@ -858,9 +737,7 @@ async def test_cease_ends_the_case_with_the_dispute_window_shown(review, time_en
     await r.update(
         "record_advice", AdviceReceived(actor=r.sendco, adviser=HEALTH, received_on=today, summary="x")
     )
-    waiting = await eventually(
-        lambda: "social_care, ep_service" in (c := case_row(r.engine, r.case_id)).next_action and c
-    )
+    waiting = await eventually(lambda: "social_care, ep_service" in (c := r.case_row()).next_action and c)
     assert "still waiting for: social_care, ep_service" in waiting.next_action
     await r.update(
         "record_advice", AdviceReceived(actor=r.sendco, adviser=SOCIAL_CARE, received_on=today, summary="x")
@@ -877,7 +754,7 @@ async def test_cease_ends_the_case_with_the_dispute_window_shown(review, time_en
     await r.decide("cease")
     assert await r.handle.result() == "ceased"
 
-    case = case_row(r.engine, r.case_id)
+    case = r.case_row()
     assert case.status == "closed" and case.step == "closed"
     window = dispute_window(decided)
     assert case.view["dispute_window"]["mediation_by"] == window.mediation_by.isoformat()

@@ -9,27 +9,19 @@ relative to the test server's clock, which moves on from test to test.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from sqlmodel import Session, select
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from domain.dates import SchoolYearCalendar, english_date
 from domain.records_request import RecordDisclosure, RecordsRequestInput
-from domain.schemas import Actor, ApprovalDecision, CaseRef, DueDateChange, Role, StaffAction
+from domain.schemas import ApprovalDecision, DueDateChange, StaffAction
 from domain.timelines import RecordsRequestFacts, records_request_timeline
 from store import case_service
-from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMessage
-from tests.workflows.recorder import Recorder
+from store.casework import Approval, ChronologyEntry, Deadline, OutboxMessage
+from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
 from workflows.records_request import RecordsRequest
 
 DAY = dt.timedelta(days=1)
@@ -54,48 +46,11 @@ def on_or_before_tuesday(d: dt.date) -> dt.date:
     return d - dt.timedelta(days=(d.weekday() - 1) % 7)
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 20) -> Any:
-    """Poll (in real time) until check() is truthy: the workflow's own steps run after an Update returns."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "the case did not get there in time"
-        await asyncio.sleep(0.05)
-
-
-async def idle(handle: WorkflowHandle) -> bool:
-    """No workflow task and no activity of the run is scheduled without being finished."""
-    open_tasks: Counter[str] = Counter()
-    async for event in handle.fetch_history_events():
-        name = EventType.Name(event.event_type)
-        for kind in ("WORKFLOW_TASK", "ACTIVITY_TASK"):
-            if name == f"EVENT_TYPE_{kind}_SCHEDULED":
-                open_tasks[kind] += 1
-            elif name in {
-                f"EVENT_TYPE_{kind}_{end}" for end in ("COMPLETED", "FAILED", "TIMED_OUT", "CANCELED")
-            }:
-                open_tasks[kind] -= 1
-    return not any(open_tasks.values())
-
-
 @dataclass
-class Request:
-    """One records request under test: the handle, its ids and the people acting on it."""
+class Request(CaseDriver):
+    """One records request under test: the case driver, and the day the request was received."""
 
-    env: WorkflowEnvironment
-    engine: Any
-    case: CaseRef
-    handle: WorkflowHandle
     received: dt.date
-    sendco: Actor
-    head: Actor
-    teacher: Actor
-
-    @property
-    def case_id(self) -> str:
-        return self.case.case_id
 
     @property
     def due(self) -> dt.date:
@@ -103,34 +58,7 @@ class Request:
         [entry] = records_request_timeline(RecordsRequestFacts(request_received=self.received))
         return entry.due
 
-    async def today(self) -> dt.date:
-        return english_date(await self.env.get_current_time())
-
-    async def skip_to(self, day: dt.date, hour: int = 12) -> None:
-        """Advance the server clock to a time on a day (timers on the way fire)."""
-        now = await self.env.get_current_time()
-        target = dt.datetime.combine(day, dt.time(hour), dt.UTC)
-        if target > now:
-            await self.env.sleep(target - now)
-
-    async def update(self, name: str, payload: Any) -> Any:
-        return await self.handle.execute_update(name, payload)
-
-    async def refused(self, name: str, payload: Any) -> str:
-        with pytest.raises(WorkflowUpdateFailedError) as err:
-            await self.handle.execute_update(name, payload)
-        return err.value.cause.type  # type: ignore[union-attr]
-
     # --- what the case wrote ---------------------------------------------------------------------
-    def case_row(self) -> Case:
-        with Session(self.engine) as s:
-            case = s.get(Case, self.case_id)
-            assert case is not None
-            return case
-
-    async def at_step(self, step: str) -> Case:
-        return await eventually(lambda: (c := self.case_row()).step == step and c)
-
     def deadline_row(self) -> Deadline | None:
         """The case's one deadline row (TR-RECORDS-ACCESS), once written."""
         with Session(self.engine) as s:
@@ -142,24 +70,6 @@ class Request:
         row = self.deadline_row()
         assert row is not None, "the deadline row has not been written"
         return row
-
-    def chronology(self, action: str | None = None) -> list[ChronologyEntry]:
-        with Session(self.engine) as s:
-            query = select(ChronologyEntry).where(ChronologyEntry.case_id == self.case_id)
-            found = s.exec(query.order_by(ChronologyEntry.at, ChronologyEntry.id)).all()
-            return [c for c in found if action is None or c.action == action]
-
-    def outbox(self, template: str) -> list[OutboxMessage]:
-        with Session(self.engine) as s:
-            query = select(OutboxMessage).where(
-                OutboxMessage.case_id == self.case_id, OutboxMessage.template == template
-            )
-            return list(s.exec(query.order_by(OutboxMessage.id)))
-
-    def pending_approval(self) -> Approval | None:
-        with Session(self.engine) as s:
-            query = select(Approval).where(Approval.case_id == self.case_id, Approval.status == "pending")
-            return s.exec(query).first()
 
     def outstanding(self) -> Deadline | None:
         """The deadline the SENDCo's case page shows as still to do, if any."""
@@ -181,14 +91,6 @@ class Request:
         on = on or await self.today()
         await self.update("record_disclosure", RecordDisclosure(actor=self.sendco, disclosed_on=on))
 
-    async def stop(self) -> None:
-        """End the run once it is idle, if it is still open: a run ended mid-task keeps the clock locked."""
-        deadline = time.monotonic() + 20
-        while not await idle(self.handle) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        if (await self.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await self.handle.terminate("test over")
-
 
 def at_dates(entries: list[ChronologyEntry]) -> list[dt.date]:
     return [english_date(e.at) for e in entries]
@@ -201,38 +103,27 @@ def recipients(messages: list[OutboxMessage]) -> list[list[str]]:
 @pytest.fixture
 async def request_for(request, time_env, task_queue, new_case, engine, smtp, sendco, headteacher, teacher):  # type: ignore[no-untyped-def]
     """Start records requests with `await request_for(received)`; each is stopped (RECORDED ones saved)."""
-    started: list[Request] = []
-    recorder = Recorder(request, PROCESS, RECORDED)
+    cases = StartedCases(request, time_env, PROCESS, RECORDED)
     smtp.clear()
 
     async def start(received: dt.date | None = None) -> Request:
         case = new_case(PROCESS)
         received = received or english_date(await time_env.get_current_time())
-        by = Actor(staff_id=sendco[0].id, role=Role.sendco)
-        inp = RecordsRequestInput(case=case, request_received=received, started_by=by)
+        staff = people(sendco, headteacher, teacher)
+        inp = RecordsRequestInput(case=case, request_received=received, started_by=staff["sendco"])
         handle = await time_env.client.start_workflow(
             RecordsRequest.run, inp, id=case.workflow_id, task_queue=task_queue
         )
-        r = Request(
-            env=time_env,
-            engine=engine,
-            case=case,
-            handle=handle,
-            received=received,
-            sendco=by,
-            head=Actor(staff_id=headteacher[0].id, role=Role.headteacher),
-            teacher=Actor(staff_id=teacher[0].id, role=Role.staff),
+        r = cases.add(
+            Request(env=time_env, engine=engine, case=case, handle=handle, received=received, **staff)
         )
-        started.append(r)
         await r.at_step("preparing")
         await eventually(lambda: r.chronology("case-opened"))
         await eventually(r.deadline_row)
         return r
 
     yield start
-    for r in started:
-        await r.stop()
-        await recorder.save(time_env.client, r.case.workflow_id, r.handle.first_execution_run_id)
+    await cases.close()
 
 
 # --- the scenarios ---------------------------------------------------------------------------------
