@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from domain.census import NeedType, SenProvision, validate_sen_record
 from domain.schemas import Role
+from domain.upn import normalise_upn
 
 # Who may create, change or delete register records.
 REGISTER_EDITORS = (Role.sendco, Role.headteacher)
@@ -121,7 +122,13 @@ def _reject_statement(provision: object) -> object:
     return provision
 
 
+def _upn(value: str | None) -> str | None:
+    """A UPN in capitals without spaces, its check letter checked; empty is none."""
+    return normalise_upn(value) if value and value.strip() else None
+
+
 class PupilBase(SQLModel):
+    upn: str | None = Field(default=None, max_length=13, description="Unique pupil number, as the MIS has it")
     legal_name: str = Field(min_length=1, max_length=200)
     date_of_birth: dt.date
     year_group: int = Field(ge=-2, le=14, description="N1=-2, N2=-1, Reception=0, Year 1..14")
@@ -135,6 +142,7 @@ class PupilBase(SQLModel):
     local_authority: str | None = Field(default=None, max_length=100)
 
     _no_statement = field_validator("sen_provision", mode="before")(_reject_statement)
+    _valid_upn = field_validator("upn", mode="before")(_upn)
 
     @field_validator("needs")
     @classmethod
@@ -147,6 +155,8 @@ class PupilBase(SQLModel):
 
 
 class Pupil(PupilBase, table=True):
+    # A UPN is matched within the school (a CSV import from the MIS); another school may hold it too.
+    __table_args__ = (UniqueConstraint("school_id", "upn", name="uq_pupil_school_upn"),)
     id: int | None = Field(default=None, primary_key=True)
     school_id: int = Field(foreign_key="school.id", index=True)
 
@@ -163,6 +173,7 @@ class PupilPublic(PupilBase):
 class PupilUpdate(SQLModel):
     """A partial change; the merged record is checked against the census rules as a whole."""
 
+    upn: str | None = Field(default=None, max_length=13)
     legal_name: str | None = Field(default=None, min_length=1, max_length=200)
     date_of_birth: dt.date | None = None
     year_group: int | None = Field(default=None, ge=-2, le=14)
@@ -171,6 +182,7 @@ class PupilUpdate(SQLModel):
     local_authority: str | None = Field(default=None, max_length=100)
 
     _no_statement = field_validator("sen_provision", mode="before")(_reject_statement)
+    _valid_upn = field_validator("upn", mode="before")(_upn)
 
 
 # --- Parents and carers -----------------------------------------------------

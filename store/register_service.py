@@ -20,6 +20,7 @@ from sqlalchemy import JSON, ColumnElement, String, Table, cast, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+import store.provision  # noqa: F401  (its placements refer to pupils: delete_pupil's tree must see them)
 from domain.census import NeedType, SenProvision
 from domain.schemas import Role
 from store.casework import Case, CaseStatus
