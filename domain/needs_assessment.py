@@ -211,6 +211,18 @@ class DraftServed(_Dated):
     served_on: dt.date = Field(title="Draft plan served on")
 
 
+class DraftComments(_Dated):
+    """The parents' comments on the draft plan (EHCNA-DRAFT-COMMENTS), as the school heard of them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"received_on": "2027-02-20", "note": "Asked for more speech therapy"}]
+        }
+    )
+
+    received_on: dt.date = Field(title="The parents commented on")
+
+
 class NoPlan(_Dated):
     """The LA's notice that it will not issue a plan (EHCNA-NO-PLAN)."""
 

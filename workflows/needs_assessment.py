@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         AppealRight,
         AssessDecision,
         ConsultationReply,
+        DraftComments,
         DraftServed,
         FinalPlanIssued,
         LAReceived,
@@ -104,6 +105,7 @@ class NeedsAssessment(CaseWorkflow):
         self.consulted: SchoolConsulted | None = None
         self.reply: ConsultationReply | None = None
         self.draft: DraftServed | None = None
+        self.comments: DraftComments | None = None
         self.no_plan: NoPlan | None = None
         self.final: FinalPlanIssued | None = None
         self.appeal: AppealRight | None = None
@@ -193,7 +195,7 @@ class NeedsAssessment(CaseWorkflow):
                 step,
                 TITLES[step],
                 PARENT,
-                lambda: self.final is not None or self.no_plan is not None,
+                lambda: self.comments is not None or self.final is not None,
                 PARENTS_WINDOW,
             )
             self.step = NeedsStep.draft_plan
@@ -327,6 +329,11 @@ class NeedsAssessment(CaseWorkflow):
                     f"(due by {day(self.current_due('no-plan-notice'))}, EHCNA-NO-PLAN)"
                 )
             else:
+                if self.comments is None:
+                    todo.append(
+                        "record the parents' comments on the draft (their 15 days end "
+                        f"{day(self.current_due('draft-comments'))}, EHCNA-DRAFT-COMMENTS)"
+                    )
                 todo.append(
                     "record the final plan when the LA issues it (due by "
                     f"{day(self.current_due('final-plan'))}, EHCNA-FINAL)"
@@ -357,6 +364,7 @@ class NeedsAssessment(CaseWorkflow):
             "school_consulted": _iso(self.consulted.consulted_on) if self.consulted else None,
             "consultation_reply": _iso(self.reply.replied_on) if self.reply else None,
             "draft_served": _iso(self.draft.served_on) if self.draft else None,
+            "parents_commented": _iso(self.comments.received_on) if self.comments else None,
             "no_plan_notice": _iso(self.no_plan.decided_on) if self.no_plan else None,
             "final_plan_issued": _iso(self.final.issued_on) if self.final else None,
             "annual_review_case": self.annual_review_case,
@@ -422,6 +430,7 @@ class NeedsAssessment(CaseWorkflow):
     async def record_advice_request(self, request: AdviceRequested) -> str:
         """The LA asked the school for its advice: it is due 6 weeks later (EHCNA-ADVICE)."""
         self.advice_request = request
+        self.show()
         await self.io.log(
             "advice-request-recorded",
             f"The LA asked for the school's advice on {day(request.requested_on)}: due by "
@@ -441,6 +450,7 @@ class NeedsAssessment(CaseWorkflow):
     async def record_advice_sent(self, sent: AdviceSent) -> str:
         """Record the day the school sent its advice to the LA."""
         self.advice_sent = sent
+        self.show()
         await self.io.log("advice-sent", f"School's advice sent to the LA on {day(sent.sent_on)}", sent.actor)
         return "recorded"
 
@@ -459,6 +469,7 @@ class NeedsAssessment(CaseWorkflow):
     async def record_consultation(self, consulted: SchoolConsulted) -> str:
         """The LA consulted the school about being named: it replies within 15 days (SCHOOL-CONSULT)."""
         self.consulted = consulted
+        self.show()
         await self.io.log(
             "consultation-recorded",
             f"The LA consulted the school on {day(consulted.consulted_on)}: reply by "
@@ -478,6 +489,7 @@ class NeedsAssessment(CaseWorkflow):
     async def record_consultation_reply(self, reply: ConsultationReply) -> str:
         """Record the school's reply to the LA's consultation."""
         self.reply = reply
+        self.show()
         await self.io.log("consultation-replied", f"Reply sent on {day(reply.replied_on)}", reply.actor)
         return "recorded"
 
@@ -503,6 +515,26 @@ class NeedsAssessment(CaseWorkflow):
             raise ApplicationError("the draft plan is already recorded", type="Conflict")
         self.not_future(draft.served_on)
         self.not_before_receipt(draft.served_on)
+
+    @action("Record the parents' comments on the draft plan", steps=[NeedsStep.draft_plan])
+    async def record_draft_comments(self, comments: DraftComments) -> str:
+        """Record the day the parents commented on the draft plan."""
+        self.comments = comments
+        self.show()
+        await self.io.log(
+            "draft-comments-recorded", f"Parents' comments on {day(comments.received_on)}", comments.actor
+        )
+        return "recorded"
+
+    def validate_record_draft_comments(self, comments: DraftComments) -> None:
+        self.require_assessing()
+        if self.draft is None:
+            raise ApplicationError("the LA has not served a draft plan", type="Conflict")
+        if self.comments is not None:
+            raise ApplicationError("the parents' comments are already recorded", type="Conflict")
+        self.not_future(comments.received_on)
+        if comments.received_on < self.draft.served_on:
+            raise ApplicationError("the comments cannot be before the draft was served", type="Invalid")
 
     @action("Record the LA's notice that no plan will be issued", steps=[NeedsStep.assessing])
     async def record_no_plan(self, notice: NoPlan) -> str:
