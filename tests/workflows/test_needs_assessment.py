@@ -199,7 +199,7 @@ async def test_la_decides_late_is_chased_escalated_and_the_parents_told(request_
 
 
 async def test_final_plan_sets_provision_e_and_starts_the_annual_review(request_for, time_env, engine):  # type: ignore[no-untyped-def]
-    start, cases = request_for
+    start, _ = request_for
     today = english_date(await time_env.get_current_time())
     r = await start(today)
     await r.at_step("awaiting-decision")
@@ -278,36 +278,36 @@ async def test_final_plan_sets_provision_e_and_starts_the_annual_review(request_
         assert linked.facts["linked_from"] == r.case_id
         assert linked.facts["cycle_start"] == issued.isoformat()
     review = time_env.client.get_workflow_handle(linked.workflow_id)
-    cases.add(
-        CaseDriver(
-            env=time_env,
-            engine=engine,
-            case=CaseRef(
-                case_id=linked.id,
-                workflow_id=linked.workflow_id,
-                process="annual_review",
-                pupil_id=r.case.pupil_id,
-                school_id=r.case.school_id,
-            ),
-            handle=review,
-            sendco=r.sendco,
-            head=r.head,
-            teacher=r.teacher,
-        )
+    annual_review = CaseDriver(  # stopped here, not by the fixture: only this case's history is saved
+        env=time_env,
+        engine=engine,
+        case=CaseRef(
+            case_id=linked.id,
+            workflow_id=linked.workflow_id,
+            process="annual_review",
+            pupil_id=r.case.pupil_id,
+            school_id=r.case.school_id,
+        ),
+        handle=review,
+        sendco=r.sendco,
+        head=r.head,
+        teacher=r.teacher,
     )
-    assert (await review.describe()).status == WorkflowExecutionStatus.RUNNING
+    try:
+        assert (await review.describe()).status == WorkflowExecutionStatus.RUNNING
+        await annual_review.at_step("planning")  # its workflow runs and writes its own case
 
-    def review_due_row() -> Deadline | None:
-        with Session(engine) as s:
-            query = select(Deadline).where(Deadline.case_id == linked_id, Deadline.step == "review-due")
-            return s.exec(query).first()
+        def review_due_row() -> Deadline | None:
+            with Session(engine) as s:
+                query = select(Deadline).where(Deadline.case_id == linked_id, Deadline.step == "review-due")
+                return s.exec(query).first()
 
-    row = await eventually(review_due_row)
-    assert (row.rule_id, row.due) == ("AR-DUE", within_months(issued, 12))
-    assert [c.action for c in r.chronology() if c.action in ("annual-review-started", "case-linked")] == [
-        "case-linked",
-        "annual-review-started",
-    ]
+        row = await eventually(review_due_row)
+        assert (row.rule_id, row.due) == ("AR-DUE", within_months(issued, 12))
+    finally:
+        await annual_review.stop()
+    linked_notes = [c.action for c in r.chronology() if c.action in ("annual-review-started", "case-linked")]
+    assert linked_notes == ["case-linked", "annual-review-started"]
     assert not r.outbox("ehcna-la-late") and not r.outbox("escalation")
 
 
