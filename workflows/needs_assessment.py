@@ -554,8 +554,8 @@ class NeedsAssessment(CaseWorkflow):
         self.not_future(notice.decided_on)
         self.not_before_receipt(notice.decided_on)
 
-    @action("Record the final plan", steps=[NeedsStep.draft_plan])
-    async def record_final_plan(self, plan: FinalPlanIssued) -> str:
+    @action("Record the issued EHC plan", steps=[NeedsStep.draft_plan])
+    async def record_issued_plan(self, plan: FinalPlanIssued) -> str:
         """The LA issued the final plan: the provision becomes E and the annual review case starts."""
         self.final = plan
         await self.io.log(
@@ -563,7 +563,7 @@ class NeedsAssessment(CaseWorkflow):
         )
         return "recorded"
 
-    def validate_record_final_plan(self, plan: FinalPlanIssued) -> None:
+    def validate_record_issued_plan(self, plan: FinalPlanIssued) -> None:
         self.require_assessing()
         if self.draft is None:
             raise ApplicationError("record the draft plan before the final plan", type="Conflict")

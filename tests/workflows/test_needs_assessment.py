@@ -261,7 +261,7 @@ async def test_final_plan_sets_provision_e_and_starts_the_annual_review(request_
     issued = today + 19 * 7 * DAY
     await r.skip_to(issued)
     await r.update(
-        "record_final_plan", FinalPlanIssued(actor=r.sendco, issued_on=issued, needs=["SLCN", "SEMH"])
+        "record_issued_plan", FinalPlanIssued(actor=r.sendco, issued_on=issued, needs=["SLCN", "SEMH"])
     )
     assert await r.handle.result() == "plan-issued"
     pupil = r.pupil()
@@ -391,7 +391,7 @@ async def test_refusals(request_for):  # type: ignore[no-untyped-def]
     await r.received(today)
     assert await r.refused("record_la_received", LAReceived(actor=r.sendco, received_on=today)) == "Conflict"
     final = FinalPlanIssued(actor=r.sendco, issued_on=today, needs=["SLCN"])
-    assert await r.refused("record_final_plan", final) == "Conflict"  # no assessment yet
+    assert await r.refused("record_issued_plan", final) == "Conflict"  # no assessment yet
     ask = AdviceRequested(actor=r.sendco, requested_on=today)
     assert await r.refused("record_advice_request", ask) == "Conflict"
     before = RecordException(actor=r.sendco, regulation="5(4)", reason="x", new_due=today + 10 * DAY)
@@ -405,7 +405,7 @@ async def test_refusals(request_for):  # type: ignore[no-untyped-def]
     assert await r.refused("record_assess_decision", early) == "Conflict"  # already decided
     draft_early = DraftServed(actor=r.sendco, served_on=today - DAY)
     assert await r.refused("record_draft", draft_early) == "Invalid"  # before the LA received the request
-    assert await r.refused("record_final_plan", final) == "Conflict"  # the draft comes first
+    assert await r.refused("record_issued_plan", final) == "Conflict"  # the draft comes first
     sent = AdviceSent(actor=r.sendco, sent_on=today, summary="x")
     assert await r.refused("record_advice_sent", sent) == "Conflict"  # nobody asked for it
     reply = ConsultationReply(actor=r.sendco, replied_on=today, summary="x")

@@ -18,7 +18,7 @@ BASE = {"cycle_start": "2026-01-10", "year_group": 5}
 
 
 def test_every_process_is_registered_once_and_run_by_the_worker() -> None:
-    assert set(PROCESSES) == {"annual_review", "records_request"}
+    assert set(PROCESSES) == {"annual_review", "needs_assessment", "records_request"}
     assert {p.workflow for p in PROCESSES.values()} == set(WORKFLOWS)
 
 
