@@ -6,13 +6,14 @@ the dates a workflow will use. Offsets come from domain.rules; pure, safe in the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from domain.dates import (
     SchoolYearCalendar,
+    academic_year,
     add_days,
     add_months,
     add_weeks,
@@ -272,4 +273,84 @@ def needs_assessment_timeline(
                 add_days(facts.school_consulted, _offset("SCHOOL-CONSULT")),
             )
         )
+    return sorted(entries, key=lambda e: e.due)
+
+
+# --- SEN support: the graduated approach --------------------------------------------------------
+
+TERM_NAMES = ("autumn", "spring", "summer")
+
+
+class SchoolTerm(BaseModel):
+    """One of the school year's three terms (its half-terms together), as GA-PARENT-MEETINGS counts them."""
+
+    label: str  # "autumn 2026": unique across years
+    start: date
+    end: date  # the term's last school day
+
+
+def _season(start: date) -> str:
+    """Autumn terms begin August to December, spring ones January to March, summer ones April to July."""
+    return "autumn" if start.month >= 8 else "spring" if start.month <= 3 else "summer"
+
+
+def school_term(calendar: SchoolYearCalendar, day: date) -> SchoolTerm:
+    """The term `day` falls in or, in a holiday, the next one (from the school's calendar)."""
+    for year in (academic_year(day), academic_year(day) + 1):
+        by_season: dict[str, list[tuple[date, date]]] = {}
+        for start, end in calendar.terms_for_year(year):
+            by_season.setdefault(_season(start), []).append((start, end))
+        for name in TERM_NAMES:
+            parts = by_season.get(name)
+            if not parts:
+                continue
+            start, end = min(s for s, _ in parts), max(e for _, e in parts)
+            last = calendar.add_school_days(end + timedelta(days=1), -1)  # the last school day on or before
+            if day <= last:
+                return SchoolTerm(label=f"{name} {start.year}", start=start, end=last)
+    raise ValueError(f"no school term after {day}: check the term dates")
+
+
+class GraduatedApproachFacts(BaseModel):
+    """What a graduated-approach cycle's timeline depends on."""
+
+    cycle_start: date = Field(description="the day the cycle began")
+    assess_school_days: int = Field(default=10, ge=1, le=40, description="school days to gather assessments")
+    review_on: date | None = Field(default=None, description="the agreed review date; empty: end of term")
+    annual_report_due: date | None = Field(default=None, description="empty: 12 months from cycle_start")
+
+    @field_validator("review_on")
+    @classmethod
+    def _review_after_start(cls, review: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("cycle_start")
+        if review is not None and start is not None and review <= start:
+            raise ValueError(f"the review ({review}) must be after the cycle starts ({start})")
+        return review
+
+
+def default_review_date(facts: GraduatedApproachFacts, calendar: SchoolYearCalendar) -> date:
+    """GA-REVIEW's default: the last school day of the current term, or of the next term when the current
+    one ends before the assessments are due (a cycle needs time to assess, plan and do)."""
+    assess_by = calendar.add_school_days(facts.cycle_start, facts.assess_school_days)
+    term = school_term(calendar, facts.cycle_start)
+    if term.end <= assess_by:
+        term = school_term(calendar, term.end + timedelta(days=1))
+    return term.end
+
+
+def graduated_approach_timeline(
+    facts: GraduatedApproachFacts, calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """One cycle: assessments gathered (school days), the review (GA-REVIEW), this term's parent meeting
+    (GA-PARENT-MEETINGS, the term's last school day) and the annual report (GA-ANNUAL-REPORT)."""
+    calendar = calendar or SchoolYearCalendar()
+    start = facts.cycle_start
+    review = facts.review_on or default_review_date(facts, calendar)
+    report = facts.annual_report_due or add_months(start, _offset("GA-ANNUAL-REPORT"))
+    entries = [
+        _entry("assess", "GA-REVIEW", calendar.add_school_days(start, facts.assess_school_days)),
+        _entry("review", "GA-REVIEW", review),
+        _entry("parent-meeting", "GA-PARENT-MEETINGS", school_term(calendar, start).end),
+        _entry("annual-report", "GA-ANNUAL-REPORT", report),
+    ]
     return sorted(entries, key=lambda e: e.due)
