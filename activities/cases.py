@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import ValidationError
 from sqlmodel import Session
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from domain.census import NeedType, SenProvision
 from domain.schemas import CaseRef, LinkedCase, ProvisionChange
 from infra.database import get_engine, session_scope
 from store import case_service, chronology
 from store.casework import Case
 from store.register import PupilUpdate, School
-from store.register_service import update_pupil
+from store.register_service import InvalidInput, RegisterError, update_pupil
 
 
 @activity.defn(name="open_linked_case")
@@ -66,16 +67,20 @@ def _first_staff(session: Session, case_id: str) -> int:
 
 @activity.defn(name="set_provision")
 def set_provision(change: ProvisionChange) -> None:
-    """Set the pupil's SEN provision and needs on the register (the census rules checked)."""
-    with session_scope() as session:
-        update_pupil(
-            session,
-            pupil_id=change.pupil_id,
-            school_id=change.school_id,
-            changes=PupilUpdate(
-                sen_provision=SenProvision(change.provision), needs=[NeedType(n) for n in change.needs]
-            ),
-        )
+    """Set the pupil's SEN provision and needs on the register (the census rules checked).
+
+    A change the census rules refuse fails at once (ProvisionRefused, not retried), with the reason.
+    """
+    try:
+        changes = PupilUpdate.model_validate({"sen_provision": change.provision, "needs": change.needs})
+        with session_scope() as session:
+            update_pupil(session, pupil_id=change.pupil_id, school_id=change.school_id, changes=changes)
+    except ValidationError as exc:
+        raise ApplicationError(
+            InvalidInput.from_validation(exc).reason, type="ProvisionRefused", non_retryable=True
+        ) from None
+    except RegisterError as refused:
+        raise ApplicationError(refused.reason, type="ProvisionRefused", non_retryable=True) from None
 
 
 CASE_ACTIVITIES = [open_linked_case, set_provision]

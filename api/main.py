@@ -27,6 +27,8 @@ ROUTERS = [
     "api.routes.pupils",
     "api.routes.parents",
     "api.routes.agencies",
+    "api.routes.register",
+    "api.routes.provision",
     "api.routes.mailbox",
     "api.routes.signin",
     "api.routes.pages",

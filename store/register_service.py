@@ -11,20 +11,22 @@ email) raises sqlalchemy's IntegrityError after rolling back.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-from sqlalchemy import JSON, ColumnElement, String, Table, cast, delete, func
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import JSON, ColumnElement, String, Table, cast, delete, exists, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 import store.provision  # noqa: F401  (its placements refer to pupils: delete_pupil's tree must see them)
 from domain.census import NeedType, SenProvision
+from domain.deadline_states import OPEN
 from domain.schemas import Role
-from store.casework import Case, CaseStatus
-from store.paging import DEFAULT_LIMIT, Page, paginate
+from store.casework import Case, CaseStatus, Deadline
+from store.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
 from store.register import (
     Agency,
     AgencyBase,
@@ -423,3 +425,148 @@ def get_agency(session: Session, *, agency_id: int) -> AgencyPublic:
 def update_agency(session: Session, *, agency_id: int, changes: AgencyUpdate) -> AgencyPublic:
     """Change some of an agency's fields."""
     return AgencyPublic.model_validate(_update(session, Agency, agency_id, None, AgencyBase, changes))
+
+
+# --- The SEND register ------------------------------------------------------
+class RegisterCase(BaseModel):
+    """An open case of the pupil: its process and id."""
+
+    id: str
+    process: str
+
+
+class RegisterDeadline(BaseModel):
+    """The soonest deadline still waiting across the pupil's open cases."""
+
+    due: dt.date
+    rule_id: str
+    step: str
+    case_id: str
+
+
+class RegisterEntry(BaseModel):
+    """A pupil on the SEND register: provision, ranked needs, open cases and the next deadline."""
+
+    pupil_id: int
+    upn: str | None
+    legal_name: str
+    year_group: int
+    sen_provision: SenProvision
+    needs: list[NeedType] = Field(description="Ranked: rank 1 first")
+    open_cases: list[RegisterCase]
+    next_deadline: RegisterDeadline | None
+
+
+ON_REGISTER = (SenProvision.E, SenProvision.K)  # pupils with special educational needs
+
+
+def _register_query(
+    school_id: int,
+    provision: SenProvision | None,
+    need: NeedType | None,
+    year_group: int | None,
+    has_open_case: bool | None,
+) -> Any:
+    """The school's pupils on the register (E and K; or those of one provision, N included), by name."""
+    statement = select(Pupil).where(_of_school(Pupil, school_id))
+    if provision is None:
+        statement = statement.where(col(Pupil.sen_provision).in_(ON_REGISTER))
+    else:
+        statement = statement.where(Pupil.sen_provision == provision)
+    if year_group is not None:
+        statement = statement.where(Pupil.year_group == year_group)
+    if need is not None:  # as list_pupils: the quoted code in the JSON list's text
+        statement = statement.where(cast(Pupil.needs, String).like(f'%"{NeedType(need).value}"%'))
+    if has_open_case is not None:
+        is_open = exists().where(Case.pupil_id == Pupil.id, Case.status == CaseStatus.open)
+        statement = statement.where(is_open if has_open_case else ~is_open)
+    return statement.order_by(col(Pupil.legal_name))
+
+
+def _register_entries(session: Session, pupils: Sequence[Pupil]) -> list[RegisterEntry]:
+    """The pupils with their open cases and next deadline, in two queries for the lot."""
+    ids = [p.id for p in pupils]
+    cases: dict[int, list[RegisterCase]] = defaultdict(list)
+    for case_id, process, pupil_id in session.exec(
+        select(Case.id, Case.process, Case.pupil_id)
+        .where(col(Case.pupil_id).in_(ids), Case.status == CaseStatus.open)
+        .order_by(col(Case.started_at), col(Case.id))
+    ):
+        cases[pupil_id].append(RegisterCase(id=case_id, process=process))
+    soonest: dict[int, RegisterDeadline] = {}
+    for due, rule_id, step, case_id, pupil_id in session.exec(
+        select(Deadline.due, Deadline.rule_id, Deadline.step, Deadline.case_id, Case.pupil_id)
+        .join(Case, col(Case.id) == Deadline.case_id)
+        .where(
+            col(Case.pupil_id).in_(ids),
+            Case.status == CaseStatus.open,
+            col(Deadline.status).in_(OPEN),
+            col(Deadline.completed_at).is_(None),
+        )
+        .order_by(col(Deadline.due), col(Deadline.id))
+    ):
+        soonest.setdefault(pupil_id, RegisterDeadline(due=due, rule_id=rule_id, step=step, case_id=case_id))
+    return [
+        RegisterEntry(
+            pupil_id=p.id or 0,
+            upn=p.upn,
+            legal_name=p.legal_name,
+            year_group=p.year_group,
+            sen_provision=p.sen_provision,
+            needs=list(p.needs),
+            open_cases=cases[p.id or 0],
+            next_deadline=soonest.get(p.id or 0),
+        )
+        for p in pupils
+    ]
+
+
+def register(
+    session: Session,
+    *,
+    school_id: int,
+    provision: SenProvision | None = None,
+    need: NeedType | None = None,
+    year_group: int | None = None,
+    has_open_case: bool | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[RegisterEntry]:
+    """A page of the school's SEND register, by name: E and K unless `provision` says which."""
+    statement = _register_query(school_id, provision, need, year_group, has_open_case)
+    page = paginate(session, statement, offset, limit)
+    return Page[RegisterEntry](
+        items=_register_entries(session, page.items),
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+        total_exact=page.total_exact,
+    )
+
+
+def whole_register(
+    session: Session,
+    *,
+    school_id: int,
+    provision: SenProvision | None = None,
+    need: NeedType | None = None,
+    year_group: int | None = None,
+    has_open_case: bool | None = None,
+) -> Iterator[RegisterEntry]:
+    """Every entry of the register with those filters, a page at a time (for the CSV export)."""
+    offset = 0
+    while True:
+        page = register(
+            session,
+            school_id=school_id,
+            provision=provision,
+            need=need,
+            year_group=year_group,
+            has_open_case=has_open_case,
+            offset=offset,
+            limit=MAX_LIMIT,
+        )
+        yield from page.items
+        if not page.has_more:
+            return
+        offset += len(page.items)
