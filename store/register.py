@@ -122,9 +122,11 @@ def _reject_statement(provision: object) -> object:
     return provision
 
 
-def _upn(value: str | None) -> str | None:
-    """A UPN in capitals without spaces, its check letter checked; empty is none."""
-    return normalise_upn(value) if value and value.strip() else None
+def _upn(value: object) -> object:
+    """A UPN in capitals without spaces, its check letter checked; empty is none (not text: the type says)."""
+    if not isinstance(value, str):
+        return value
+    return normalise_upn(value) if value.strip() else None
 
 
 class PupilBase(SQLModel):
