@@ -28,7 +28,7 @@ from infra.database import session_scope
 from infra.settings import Settings, get_settings
 from store.casework import Case, OutboxMessage, OutboxStatus
 from store.chronology import append
-from store.register import Pupil, School
+from store.register import Pupil, School, Staff
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +288,16 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
     pupil = session.get(Pupil, case.pupil_id) if case else None
     school = session.get(School, case.school_id) if case else None
     words = pupil.legal_name.split() if pupil else []
+    sendco = (
+        session.exec(
+            select(Staff).where(Staff.school_id == case.school_id, Staff.role == "sendco").order_by(Staff.id)
+        ).first()
+        if case
+        else None
+    )
     return {
+        "sendco_name": sendco.name if sendco else "",  # who parents are told to contact
+        "sendco_email": sendco.email if sendco else "",
         "school": school.name if school else "",
         "pupil_initials": "".join(w[0].upper() for w in words),
         "pupil_first_name": words[0] if words else "",

@@ -293,3 +293,20 @@ class AnnualReport(BaseModel):
 
     actor: Actor
     sent_on: dt.date
+
+
+NEED_WORDS: dict[str, str] = {
+    "SPLD": "a specific learning difficulty",
+    "MLD": "a moderate learning difficulty",
+    "SLD": "a severe learning difficulty",
+    "PMLD": "a profound and multiple learning difficulty",
+    "SEMH": "social, emotional and mental health needs",
+    "SLCN": "speech, language and communication needs",
+    "ASD": "autism",
+    "HI": "a hearing impairment",
+    "VI": "a visual impairment",
+    "MSI": "a multi-sensory impairment",
+    "PD": "a physical disability",
+    "OTH": "another difficulty or disability",
+    "NSA": "SEN support without a specialist assessment of the type of need",
+}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflows import annual_review, needs_assessment, records_request
+from workflows import annual_review, graduated_approach, needs_assessment, records_request
 from workflows.process import Process
 
 PROCESSES: dict[str, Process] = {
@@ -11,6 +11,7 @@ PROCESSES: dict[str, Process] = {
         records_request.PROCESS,
         annual_review.PROCESS,
         needs_assessment.PROCESS,
+        graduated_approach.PROCESS,
     )
 }
 GENERIC_TEMPLATES = ("approval-request", "approval-decided", "reminder", "escalation", "overdue")

@@ -15,10 +15,12 @@ from workflows.registry import GENERIC_TEMPLATES, PROCESSES
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 BASE = {"cycle_start": "2026-01-10", "year_group": 5}
+# The class teacher (school staff) may log sessions and record their own assessment; nothing else.
+STAFF_MAY = {("graduated_approach", "log-session"), ("graduated_approach", "record-assessment")}
 
 
 def test_every_process_is_registered_once_and_run_by_the_worker() -> None:
-    assert set(PROCESSES) == {"annual_review", "needs_assessment", "records_request"}
+    assert set(PROCESSES) == {"annual_review", "graduated_approach", "needs_assessment", "records_request"}
     assert {p.workflow for p in PROCESSES.values()} == set(WORKFLOWS)
 
 
@@ -29,7 +31,8 @@ def test_each_action_is_bound_to_its_update_payload_and_roles(name: str) -> None
     for action in process.actions.values():
         assert action.update == action.name.replace("-", "_")
         assert "actor" in action.payload.model_fields, action.name
-        assert set(action.roles) == {Role.sendco, Role.headteacher}
+        staff = {Role.staff} if (name, action.name) in STAFF_MAY else set()
+        assert set(action.roles) == {Role.sendco, Role.headteacher, *staff}
         assert action.title and action.title[0].isupper()
         assert action.steps <= {s.value for s in process.steps}, action.name
 
