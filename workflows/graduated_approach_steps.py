@@ -67,7 +67,7 @@ class SupportCase(CaseWorkflow):
     calendar: SchoolYearCalendar
     facts: GraduatedApproachFacts
     assessments: dict[str, Assessment]
-    plan: SupportPlan | None
+    support_plan: SupportPlan | None
     plan_seen_on: date | None
     sessions: int
     meeting: ReviewMeeting | None
@@ -96,7 +96,7 @@ class SupportCase(CaseWorkflow):
             assess_school_days=inp.assess_school_days,
             annual_report_due=self.annual_report_due,
         )
-        self.assessments, self.plan, self.plan_seen_on, self.sessions = {}, None, None, 0
+        self.assessments, self.support_plan, self.plan_seen_on, self.sessions = {}, None, None, 0
         self.meeting, self.meeting_version, self.outcome = None, 0, None
         self.parent_meetings = list(inp.parent_meetings)
         self.terms_settled = list(inp.terms_settled)
@@ -135,7 +135,8 @@ class SupportCase(CaseWorkflow):
         ]
 
     def met_in(self, term: SchoolTerm) -> bool:
-        return any(term.start <= d <= term.end for d in self.parent_meetings)
+        """A meeting in the term, or in the holiday before it, counts for the term."""
+        return any(school_term(self.calendar, d).label == term.label for d in self.parent_meetings)
 
     async def watch_parent_meetings(self) -> None:
         """Each term: a deadline on its last school day, met by any meeting with the parents in the term."""
@@ -153,8 +154,12 @@ class SupportCase(CaseWorkflow):
                 )
                 waiting = asyncio.ensure_future(watch.until(lambda term=term: self.met_in(term)))
                 await workflow.wait_condition(
-                    lambda waiting=waiting, watch=watch: waiting.done() or watch.escalations > 0
+                    lambda waiting=waiting, watch=watch: (
+                        waiting.done() or watch.status == DeadlineState.escalated
+                    )
                 )
+                if waiting.done() and watch.status == DeadlineState.cancelled:
+                    return  # the case is closing
                 if not waiting.done():  # told once: the row stays escalated, the next term begins
                     waiting.cancel()
                     with suppress(asyncio.CancelledError):
@@ -177,16 +182,21 @@ class SupportCase(CaseWorkflow):
                 self.annual_report_due,
                 SENDCO,
             )
-            await watch.until(lambda n=n: self.annual_reports >= n)
+            if await watch.until(lambda n=n: self.annual_reports >= n) == DeadlineState.cancelled:
+                return  # the case is closing
             self.annual_report_due = add_months(self.annual_report_due, rule("GA-ANNUAL-REPORT").offset or 12)
 
     async def stop_watching(self, *, closing: bool) -> None:
         """The cycle ends: the watches stop (the next cycle resumes them), or end with the case."""
         if closing:
-            for key, watch in self.deadlines.items():
-                if key.startswith(("parent-meeting:", "annual-report:")) and not watch.is_final:
-                    watch.cancel()
-            await asyncio.sleep(0)
+            still = [
+                watch
+                for key, watch in self.deadlines.items()
+                if key.startswith(("parent-meeting:", "annual-report:")) and not watch.is_final
+            ]
+            for watch in still:
+                watch.cancel()
+            await workflow.wait_condition(lambda: all(w.is_final for w in still))
         for task in self.watchers:
             if not task.done():
                 task.cancel()
@@ -243,7 +253,9 @@ class SupportCase(CaseWorkflow):
                 to,
                 PARENTS_VIEWS if source == "parents" else None,
             )
-            self.watch(watch, lambda source=source: source in self.assessments or self.plan is not None)
+            self.watch(
+                watch, lambda source=source: source in self.assessments or self.support_plan is not None
+            )
 
     async def send_plan(self, plan: SupportPlan) -> None:
         review = self.due("review")
@@ -351,8 +363,10 @@ class SupportCase(CaseWorkflow):
             "cycle_start": _iso(self.facts.cycle_start),
             "needs": [str(n) for n in self.inp.needs],
             "assessments_received": sorted(self.assessments),
-            "outcomes": len(self.plan.outcomes) if self.plan else None,
-            "interventions": [i.intervention_id for i in self.plan.interventions] if self.plan else [],
+            "outcomes": len(self.support_plan.outcomes) if self.support_plan else None,
+            "interventions": [i.intervention_id for i in self.support_plan.interventions]
+            if self.support_plan
+            else [],
             "review_on": _iso(self.due("review")),
             "plan_seen_on": _iso(self.plan_seen_on),
             "sessions_logged": self.sessions,
@@ -374,6 +388,6 @@ class SupportCase(CaseWorkflow):
             raise ApplicationError("this cycle has been reviewed: the next one is starting", type="Conflict")
 
     def require_plan(self) -> SupportPlan:
-        if self.plan is None:
+        if self.support_plan is None:
             raise ApplicationError("record the support plan first", type="Conflict")
-        return self.plan
+        return self.support_plan
