@@ -329,7 +329,7 @@ async def test_a_review_that_ends_sen_support_sets_provision_n(support_for):  # 
     term = school_term(r.calendar, meeting)
     assert rows[f"parent-meeting:{term.label}"].status == "met"  # the review was this term's meeting
     assert rows["annual-report:1"].status == "cancelled"
-    assert (await r.handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    assert await r.handle.result() == "ended"
 
 
 async def test_a_term_without_a_parent_meeting_reminds_then_escalates(support_for):  # type: ignore[no-untyped-def]
