@@ -92,14 +92,14 @@ class GraduatedApproach(SupportCase):
         )
         self.show(GAStep.assess)
         await self.ask_for_assessments()
-        await workflow.wait_condition(lambda: self.plan is not None or not self.missing())
-        if self.plan is None:
+        await workflow.wait_condition(lambda: self.support_plan is not None or not self.missing())
+        if self.support_plan is None:
             self.show(GAStep.plan)
 
     # --- 3. Plan: GA-REVIEW -------------------------------------------------------------------------
     async def planning(self) -> None:
-        await workflow.wait_condition(lambda: self.plan is not None)
-        plan = self.plan
+        await workflow.wait_condition(lambda: self.support_plan is not None)
+        plan = self.support_plan
         assert plan is not None
         self.facts = self.facts.model_copy(update={"review_on": plan.review_on or self.default_review})
         case = self.inp.case
@@ -170,9 +170,13 @@ class GraduatedApproach(SupportCase):
         )
 
     async def request_needs_assessment(self, outcome: ReviewOutcome) -> None:
-        assert self.plan is not None
-        evidence = f"{self.inp.cycle} cycles of SEN support; latest outcomes: " + "; ".join(
-            f"{o} ({PROGRESS_WORDS[p]})" for o, p in zip(self.plan.outcomes, outcome.progress, strict=True)
+        assert self.support_plan is not None
+        evidence = (
+            f"SEN support for {self.inp.cycle} cycle{'s' if self.inp.cycle > 1 else ''}; latest outcomes: "
+            + "; ".join(
+                f"{o} ({PROGRESS_WORDS[p]})"
+                for o, p in zip(self.support_plan.outcomes, outcome.progress, strict=True)
+            )
         )
         inp, actor = self.inp, outcome.actor
         ref = await self.open_linked(
@@ -264,7 +268,7 @@ class GraduatedApproach(SupportCase):
         return assessment.source
 
     def validate_record_assessment(self, assessment: Assessment) -> None:
-        if self.plan is not None:
+        if self.support_plan is not None:
             raise ApplicationError(
                 "the support plan is recorded: this cycle's assessment is over", type="Conflict"
             )
@@ -278,7 +282,7 @@ class GraduatedApproach(SupportCase):
     @action("Record the support plan", steps=[GAStep.assess, GAStep.plan])
     async def record_plan(self, plan: SupportPlan) -> str:
         """Record the outcomes, the provision and the agreed review date: the plan goes to the parents."""
-        self.plan = plan
+        self.support_plan = plan
         review = plan.review_on or self.default_review
         await self.io.log(
             "plan-recorded",
@@ -289,7 +293,7 @@ class GraduatedApproach(SupportCase):
         return review.isoformat()
 
     def validate_record_plan(self, plan: SupportPlan) -> None:
-        if self.plan is not None:
+        if self.support_plan is not None:
             raise ApplicationError("this cycle's support plan is already recorded", type="Conflict")
         staff_missing = [s for s in ("class_teacher", "sendco") if s not in self.assessments]
         if staff_missing:
@@ -365,9 +369,10 @@ class GraduatedApproach(SupportCase):
     async def record_review(self, outcome: ReviewOutcome) -> str:
         """Record progress against each outcome and the decision."""
         self.outcome = outcome
-        assert self.plan is not None
+        assert self.support_plan is not None
         progress = "; ".join(
-            f"{o}: {PROGRESS_WORDS[p]}" for o, p in zip(self.plan.outcomes, outcome.progress, strict=True)
+            f"{o}: {PROGRESS_WORDS[p]}"
+            for o, p in zip(self.support_plan.outcomes, outcome.progress, strict=True)
         )
         note = f". {outcome.note}" if outcome.note.strip() else ""
         await self.io.log(

@@ -454,3 +454,49 @@ async def test_refusals(support_for):  # type: ignore[no-untyped-def]
     assert not r.chronology("review-recorded")
     case: Case = r.case_row()
     assert case.step == "review" and case.view["sessions_logged"] == 1
+
+
+async def test_a_review_requesting_an_ehc_needs_assessment_opens_the_linked_case(support_for):  # type: ignore[no-untyped-def]
+    start, cases = support_for
+    r = await start()
+    await r.cycle(["less", "less"], "needs_assessment")
+    await r.in_cycle(2)
+    with Session(r.engine) as s:
+        [linked] = [
+            c
+            for c in s.exec(select(Case).where(Case.process == "needs_assessment"))
+            if c.facts.get("linked_from") == r.case_id
+        ]
+    request = CaseRef(
+        case_id=linked.id,
+        workflow_id=linked.workflow_id,
+        process="needs_assessment",
+        pupil_id=linked.pupil_id,
+        school_id=linked.school_id,
+    )
+    handle = r.env.client.get_workflow_handle(linked.workflow_id)
+    cases.add(
+        CaseDriver(
+            env=r.env,
+            engine=r.engine,
+            case=request,
+            handle=handle,
+            sendco=r.sendco,
+            head=r.head,
+            teacher=r.teacher,
+        )
+    )
+    assert linked.pupil_id == r.case.pupil_id
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    [requested] = r.chronology("needs-assessment-requested")
+    assert requested.detail.startswith(f"Request for an EHC needs assessment opened as case {linked.id[:8]}")
+    assert [e.detail for e in r.chronology("case-linked")] == [
+        f"Linked to case {linked.id} (needs_assessment)"
+    ]
+    opened = await eventually(lambda: CaseDriver.chronology(cases.started[-1], "request-made"))
+    assert "from a graduated-approach review" in opened[0].detail
+    assert (
+        "Evidence: SEN support for 1 cycle; latest outcomes: Outcome 1 (less than expected)"
+        in opened[0].detail
+    )
+    assert r.pupil().sen_provision == "K"  # SEN support goes on while the LA decides
