@@ -43,8 +43,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadline_states import DeadlineState
     from domain.schemas import ENGINE
     from domain.timelines import AnnualReviewFacts, annual_review_timeline
-    from workflows.annual_review_steps import PARENT, ReviewCase
-    from workflows.deadlines import HEADTEACHER, SENDCO, Policy
+    from workflows.annual_review_steps import ReviewCase
+    from workflows.deadlines import HEADTEACHER, PARENT, SENDCO, Policy
     from workflows.kit import day, labels
     from workflows.process import Process, action
 

@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         SetMeeting,
     )
     from domain.dates import english_moment
-    from domain.rules import rule
     from domain.schemas import Invite, Recipient
     from domain.timelines import (
         AnnualReviewFacts,
@@ -36,10 +35,9 @@ with workflow.unsafe.imports_passed_through():
         latest_meeting_date,
         transfer_latest_meeting,
     )
-    from workflows.deadlines import HEADTEACHER, REMIND_AT, SENDCO, Deadline
-    from workflows.kit import CaseWorkflow, day, labels
+    from workflows.deadlines import HEADTEACHER, REMIND_AT, SENDCO
+    from workflows.kit import CaseWorkflow, day, iso, labels, rule_context
 
-PARENT = Recipient(kind="parent")
 LATE = ("missed", "escalated")
 ADVISER_WORDS = {
     "ep_service": "educational psychology",
@@ -48,11 +46,6 @@ ADVISER_WORDS = {
     "staff": "school staff",
     "other": "a specialist",
 }
-
-
-def rule_context(rule_id: str) -> dict[str, str]:
-    """What every deadline email shows: the rule id and its citation."""
-    return {"rule_id": rule_id, "citation": rule(rule_id).citation}
 
 
 def latest_meeting_rule(facts: AnnualReviewFacts) -> str:
@@ -87,6 +80,8 @@ def because(problems: list[tuple[str, str]]) -> str:
 
 class ReviewCase(CaseWorkflow):
     """State and side effects of one annual review cycle; AnnualReview runs the steps."""
+
+    la_late_template = "ar-la-late"
 
     inp: AnnualReviewInput
     facts: AnnualReviewFacts
@@ -167,25 +162,6 @@ class ReviewCase(CaseWorkflow):
 
         return make
 
-    async def tell_la_late(self, watch: Deadline) -> None:
-        """The LA missed its clock: the parent is told (the headteacher is escalated to by the engine)."""
-        self.flag(f"la-late-{watch.rule_id}")
-        context = {
-            "step_title": watch.title,
-            "due": watch.due.isoformat(),
-            "days_late": (self.today - watch.due).days,
-            **rule_context(watch.rule_id),
-        }
-        await self.email(
-            f"{watch.step}:la-late",
-            "ar-la-late",
-            [PARENT],
-            context,
-            "la-late-notified",
-            f"{watch.title} was due {day(watch.due)} ({watch.rule_id}): the parent is told the LA is late",
-        )
-        self.show()
-
     # --- the case view ------------------------------------------------------------------------------
     def next_action(self) -> str:
         """What the SENDCo must do next, in plain words."""
@@ -242,7 +218,6 @@ class ReviewCase(CaseWorkflow):
     def view(self) -> dict[str, Any]:
         """What the case shows: the cycle's key dates and decisions (no names)."""
         f = self.facts
-        iso = _iso
         return {
             "cycle": self.inp.cycle,
             "cycle_start": iso(f.cycle_start),
@@ -550,7 +525,3 @@ class ReviewCase(CaseWorkflow):
             f"AR-REPORT: review report (recommendation to {self.held.recommendation}) sent",
         )
         self.report_sent = True
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
 REMIND_AT = time(8, 0)  # reminders go out at 08:00 in England on their day
 HEADTEACHER = Recipient(kind="headteacher")
 SENDCO = Recipient(kind="sendco")
+PARENT = Recipient(kind="parent")  # every parent or carer linked to the pupil
 
 
 def days(delta: timedelta) -> str:

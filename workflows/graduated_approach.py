@@ -46,8 +46,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.schemas import ENGINE, Role
     from domain.timelines import GraduatedApproachFacts, graduated_approach_timeline
     from workflows.case_io import RECORD_OPTIONS
-    from workflows.deadlines import SENDCO
-    from workflows.graduated_approach_steps import PARENT, SPECIALIST_FLAG, SupportCase
+    from workflows.deadlines import PARENT, SENDCO
+    from workflows.graduated_approach_steps import SPECIALIST_FLAG, SupportCase
     from workflows.kit import day
     from workflows.process import STAFF_WHO_ACT, Process, action
 

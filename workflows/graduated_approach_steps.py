@@ -41,23 +41,14 @@ with workflow.unsafe.imports_passed_through():
         graduated_approach_timeline,
         school_term,
     )
-    from workflows.deadlines import HEADTEACHER, SENDCO, Policy
-    from workflows.kit import CaseWorkflow, day
+    from workflows.deadlines import HEADTEACHER, PARENT, SENDCO, Policy
+    from workflows.kit import CaseWorkflow, day, iso, rule_context
 
-PARENT = Recipient(kind="parent")
 SPECIALIST_FLAG = "specialist-suggested"
 # The term's meeting: the SENDCo reminded two weeks and three days before the term ends, the headteacher
 # told once when it ends without one (a later meeting cannot make up a past term).
 TERMLY = Policy(remind_days_before=(14, 3), escalate_to=(HEADTEACHER,), escalate_every=timedelta(days=3650))
 PARENTS_VIEWS = Policy(remind_days_before=(3,), escalate_to=(SENDCO,), chase_owner_after_breach=False)
-
-
-def rule_context(rule_id: str) -> dict[str, str]:
-    return {"rule_id": rule_id, "citation": rule(rule_id).citation}
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 class SupportCase(CaseWorkflow):
@@ -360,20 +351,20 @@ class SupportCase(CaseWorkflow):
     def view(self) -> dict[str, Any]:
         return {
             "cycle": self.inp.cycle,
-            "cycle_start": _iso(self.facts.cycle_start),
+            "cycle_start": iso(self.facts.cycle_start),
             "needs": [str(n) for n in self.inp.needs],
             "assessments_received": sorted(self.assessments),
             "outcomes": len(self.support_plan.outcomes) if self.support_plan else None,
             "interventions": [i.intervention_id for i in self.support_plan.interventions]
             if self.support_plan
             else [],
-            "review_on": _iso(self.due("review")),
-            "plan_seen_on": _iso(self.plan_seen_on),
+            "review_on": iso(self.due("review")),
+            "plan_seen_on": iso(self.plan_seen_on),
             "sessions_logged": self.sessions,
-            "meeting": _iso(self.meeting.meeting_at) if self.meeting else None,
+            "meeting": iso(self.meeting.meeting_at) if self.meeting else None,
             "parent_meetings": [d.isoformat() for d in self.parent_meetings[-6:]],
             "cycles_without_expected_progress": self.without_progress,
-            "annual_report_due": _iso(self.annual_report_due),
+            "annual_report_due": iso(self.annual_report_due),
             "referrals": self.referrals,
             "decision": DECISION_WORDS[self.outcome.decision] if self.outcome else None,
         }

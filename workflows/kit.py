@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,6 +21,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.deadline_states import DeadlineState
+    from domain.rules import rule
     from domain.schemas import (
         Actor,
         ApprovalDecision,
@@ -36,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.timelines import TimelineEntry
     from workflows.approvals import Approvals
     from workflows.case_io import RECORD_OPTIONS, CaseIO
-    from workflows.deadlines import Deadline, Policy
+    from workflows.deadlines import PARENT, Deadline, Policy
     from workflows.process import action
 
 OnLate = Callable[[Deadline], Awaitable[None]]
@@ -49,6 +50,16 @@ def day(d: date) -> str:
 
 def labels(recipients: list[Recipient]) -> str:
     return ", ".join(r.label for r in recipients)
+
+
+def rule_context(rule_id: str) -> dict[str, str]:
+    """What every deadline email shows: the rule id and its citation."""
+    return {"rule_id": rule_id, "citation": rule(rule_id).citation}
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """A date or datetime for the workflow's view of the case (the pages put it in words)."""
+    return value.isoformat() if value is not None else None
 
 
 class CaseWorkflow:
@@ -242,6 +253,27 @@ class CaseWorkflow:
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
         return ref
+
+    la_late_template = ""  # the process's email telling the parents the LA is late
+
+    async def tell_la_late(self, watch: Deadline) -> None:
+        """The LA missed its clock: the parents are told (the headteacher is escalated to by the engine)."""
+        self.flag(f"la-late-{watch.rule_id}")
+        context = {
+            "step_title": watch.title,
+            "due": watch.due.isoformat(),
+            "days_late": (self.today - watch.due).days,
+            **rule_context(watch.rule_id),
+        }
+        await self.email(
+            f"{watch.step}:la-late",
+            self.la_late_template,
+            [PARENT],
+            context,
+            "la-late-notified",
+            f"{watch.title} was due {day(watch.due)} ({watch.rule_id}): the parents are told the LA is late",
+        )
+        self.show()
 
     # --- the case view ----------------------------------------------------------------------------
     def flag(self, flag: str) -> None:

@@ -47,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
         build_input,
         year_group_on,
     )
-    from domain.rules import rule
     from domain.schemas import Recipient
     from domain.timelines import (
         AnnualReviewFacts,
@@ -55,11 +54,10 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         needs_assessment_timeline,
     )
-    from workflows.deadlines import SENDCO, Deadline, Policy
-    from workflows.kit import CaseWorkflow, day
+    from workflows.deadlines import PARENT, SENDCO, Policy
+    from workflows.kit import CaseWorkflow, day, iso
     from workflows.process import Process, action
 
-PARENT = Recipient(kind="parent")
 LA = Recipient(kind="la_sen")
 WAIT_FOR_LA = Policy(remind_days_before=(7,))  # the LA is chased a week before, escalated and chased after
 PARENTS_WINDOW = Policy(
@@ -82,16 +80,10 @@ APPEAL_WORDS = {
 }
 
 
-def rule_context(rule_id: str) -> dict[str, str]:
-    return {"rule_id": rule_id, "citation": rule(rule_id).citation}
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
-
-
 @workflow.defn(name="needs_assessment")
 class NeedsAssessment(CaseWorkflow):
+    la_late_template = "ehcna-la-late"
+
     @workflow.init
     def __init__(self, inp: NeedsAssessmentInput) -> None:
         self.open_case(inp.case)
@@ -233,25 +225,6 @@ class NeedsAssessment(CaseWorkflow):
         return "not-assessed"
 
     # --- the LA late, the parents' right to appeal ----------------------------------------------------
-    async def tell_la_late(self, watch: Deadline) -> None:
-        """The LA missed its clock: the parents are told (the headteacher is escalated to by the engine)."""
-        self.flag(f"la-late-{watch.rule_id}")
-        context = {
-            "step_title": watch.title,
-            "due": watch.due.isoformat(),
-            "days_late": (self.today - watch.due).days,
-            **rule_context(watch.rule_id),
-        }
-        await self.email(
-            f"{watch.step}:la-late",
-            "ehcna-la-late",
-            [PARENT],
-            context,
-            "la-late-notified",
-            f"{watch.title} was due {day(watch.due)} ({watch.rule_id}): the parents are told the LA is late",
-        )
-        self.show()
-
     async def record_appeal_right(self, decision: str, letter: date) -> None:
         self.appeal = appeal_right(decision, letter)  # type: ignore[arg-type]
         words = APPEAL_WORDS[decision]
@@ -354,19 +327,19 @@ class NeedsAssessment(CaseWorkflow):
         """What the case shows: the request's key dates and decisions (no names)."""
         return {
             "year_group": self.inp.year_group,
-            "requested_on": _iso(self.requested_on),
-            "la_received": _iso(self.received),
+            "requested_on": iso(self.requested_on),
+            "la_received": iso(self.received),
             "from_case": self.inp.from_case_id,
             "la_decision": self.decision.decision if self.decision else None,
-            "la_decision_date": _iso(self.decision.decided_on) if self.decision else None,
-            "advice_requested": _iso(self.advice_request.requested_on) if self.advice_request else None,
-            "advice_sent": _iso(self.advice_sent.sent_on) if self.advice_sent else None,
-            "school_consulted": _iso(self.consulted.consulted_on) if self.consulted else None,
-            "consultation_reply": _iso(self.reply.replied_on) if self.reply else None,
-            "draft_served": _iso(self.draft.served_on) if self.draft else None,
-            "parents_commented": _iso(self.comments.received_on) if self.comments else None,
-            "no_plan_notice": _iso(self.no_plan.decided_on) if self.no_plan else None,
-            "final_plan_issued": _iso(self.final.issued_on) if self.final else None,
+            "la_decision_date": iso(self.decision.decided_on) if self.decision else None,
+            "advice_requested": iso(self.advice_request.requested_on) if self.advice_request else None,
+            "advice_sent": iso(self.advice_sent.sent_on) if self.advice_sent else None,
+            "school_consulted": iso(self.consulted.consulted_on) if self.consulted else None,
+            "consultation_reply": iso(self.reply.replied_on) if self.reply else None,
+            "draft_served": iso(self.draft.served_on) if self.draft else None,
+            "parents_commented": iso(self.comments.received_on) if self.comments else None,
+            "no_plan_notice": iso(self.no_plan.decided_on) if self.no_plan else None,
+            "final_plan_issued": iso(self.final.issued_on) if self.final else None,
             "annual_review_case": self.annual_review_case,
             "appeal_right": self.appeal.model_dump(mode="json") if self.appeal else None,
             "exceptions": [
