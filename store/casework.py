@@ -148,3 +148,6 @@ class ReceivedMail(SQLModel, table=True):
     subject: str = Field(default="", max_length=500)
     message_id: str | None = Field(default=None, max_length=300)
     raw: str
+    school_id: int | None = Field(
+        default=None, foreign_key="school.id", index=True, description="Whose mail it is; none: nobody's"
+    )

@@ -111,7 +111,20 @@ class ApiToken(SQLModel, table=True):
     digest: str = Field(max_length=64, unique=True, index=True)
     staff_id: int = Field(foreign_key="staff.id", index=True)
     created_at: dt.datetime
+    expires_at: dt.datetime = Field(description="UTC; the token is refused from then on")
     revoked: bool = False
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie's random id, stored only as its SHA-256 digest (store/sessions.py)."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True, index=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    token_id: int = Field(foreign_key="apitoken.id", index=True, description="The token it was signed in with")
+    created_at: dt.datetime
+    expires_at: dt.datetime
 
 
 # --- Pupils -----------------------------------------------------------------

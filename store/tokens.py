@@ -1,36 +1,94 @@
-"""Bearer tokens: issued to one staff member, stored only as a SHA-256 digest."""
+"""Bearer tokens: one staff member's, kept only as a SHA-256 digest, refused once expired or revoked."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
-from store.register import ApiToken, Staff
+from store.register import ApiToken, Staff, WebSession
+
+TOKEN_DAYS = 90
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, staff_id: int) -> str:
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def issue_token(session: Session, staff_id: int, *, days: int = TOKEN_DAYS) -> str:
     """Create a new token for the staff member and return it (shown once, never stored in clear)."""
     token = "send_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(digest=digest(token), staff_id=staff_id, created_at=dt.datetime.now(dt.UTC)))
+    issued = now()
+    session.add(
+        ApiToken(
+            digest=digest(token),
+            staff_id=staff_id,
+            created_at=issued,
+            expires_at=issued + dt.timedelta(days=days),
+        )
+    )
     session.commit()
     return token
 
 
-def staff_for_token(session: Session, token: str) -> Staff | None:
-    """The staff member a live token belongs to, if any."""
+def live_token(session: Session, token: str) -> tuple[ApiToken, Staff] | None:
+    """The token's row and its staff member, if the token is neither revoked nor expired."""
     row = session.exec(
-        select(Staff)
-        .join(ApiToken, ApiToken.staff_id == Staff.id)
+        select(ApiToken, Staff)
+        .join(Staff, col(ApiToken.staff_id) == Staff.id)
         .where(
             ApiToken.digest == digest(token),
             ApiToken.revoked == False,  # noqa: E712
+            col(ApiToken.expires_at) > now(),
         )
     ).first()
-    return row
+    return (row[0], row[1]) if row else None
+
+
+def staff_for_token(session: Session, token: str) -> Staff | None:
+    """The staff member a live token belongs to, if any."""
+    found = live_token(session, token)
+    return found[1] if found else None
+
+
+@dataclass(frozen=True)
+class TokenListed:
+    """One token as `send-engine tokens list` shows it (never the token itself)."""
+
+    id: int
+    staff_email: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    state: str  # live, expired or revoked
+
+
+def list_tokens(session: Session, *, email: str | None = None) -> list[TokenListed]:
+    """Every token, oldest first, optionally of one staff member only."""
+    statement = select(ApiToken, Staff).join(Staff, col(ApiToken.staff_id) == Staff.id).order_by(ApiToken.id)
+    if email:
+        statement = statement.where(Staff.email == email.strip())
+    at = now()
+    rows = []
+    for token, staff in session.exec(statement).all():
+        state = "revoked" if token.revoked else "expired" if token.expires_at <= at else "live"
+        rows.append(TokenListed(token.id or 0, staff.email, token.created_at, token.expires_at, state))
+    return rows
+
+
+def revoke_token(session: Session, *, token_id: int) -> bool:
+    """Revoke the token and end every session signed in with it; False if there is no such token."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        return False
+    token.revoked = True
+    session.add(token)
+    session.exec(delete(WebSession).where(col(WebSession.token_id) == token_id))  # type: ignore[call-overload]
+    session.commit()
+    return True
