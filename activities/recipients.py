@@ -87,22 +87,32 @@ def _staff_member(session: Session, *, case: Case | None, staff_id: int | None) 
 
 
 def _agency(session: Session, *, case: Case | None, kind: str, agency_id: int | None) -> Agency | None:
-    """The named agency, else the one of that kind for the pupil's (or school's) LA, else any of that kind."""
+    """The named agency, else the one of that kind for the pupil's LA, else the school's LA; never another's.
+
+    An agency of that kind in some other LA is nobody for this case (a Surrey school's invitations never
+    go to Kent): the case start checks the register first, so this is the last line of that defence.
+    """
     if agency_id is not None:
         agency = session.get(Agency, agency_id)
         return agency if agency is not None and agency.kind == kind else None
+    if case is None:
+        return None
+    return agency_for(session, pupil_id=case.pupil_id, school_id=case.school_id, kind=kind)
+
+
+def agency_for(session: Session, *, pupil_id: int, school_id: int, kind: str) -> Agency | None:
+    """The agency of that kind for the pupil's LA, else the school's LA (None if neither has one)."""
     of_kind = select(Agency).where(Agency.kind == kind).order_by(Agency.id)
-    for authority in _local_authorities(session, case):
+    for authority in local_authorities(session, pupil_id=pupil_id, school_id=school_id):
         agency = session.exec(of_kind.where(Agency.local_authority == authority)).first()
         if agency is not None:
             return agency
-    return session.exec(of_kind).first()
+    return None
 
 
-def _local_authorities(session: Session, case: Case | None) -> list[str]:
-    if case is None:
-        return []
-    pupil = session.get(Pupil, case.pupil_id)
-    school = session.get(School, case.school_id)
+def local_authorities(session: Session, *, pupil_id: int, school_id: int) -> list[str]:
+    """The LAs whose agencies serve the pupil's cases: the pupil's own, then the school's."""
+    pupil = session.get(Pupil, pupil_id)
+    school = session.get(School, school_id)
     found = [pupil.local_authority if pupil else None, school.local_authority if school else None]
     return [la for la in found if la]

@@ -7,7 +7,9 @@ workflow's Update, and raises `ApiError` with the error body's status, message a
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import status
@@ -15,15 +17,16 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
 from temporalio.client import Client
 
+from activities.recipients import AGENCY_KINDS, agency_for, local_authorities
 from api.deps import actor_of
 from api.errors import ApiError, reason_of, sentence, summary
 from api.public import ActionTaken, CaseStarted, CaseView, DecisionTaken, case_view
 from api.temporal_calls import run_update, start_case
 from domain.census import SenProvision
-from domain.schemas import ApprovalDecision, CaseRef
+from domain.schemas import ApprovalDecision, CaseRef, Recipient
 from store import case_service
 from store.casework import Approval, ApprovalStatus, Case, CaseStatus
-from store.register import Pupil, School, Staff
+from store.register import Agency, Pupil, School, Staff
 from workflows.process import Action, Process
 from workflows.registry import PROCESSES
 
@@ -115,6 +118,62 @@ def _guard(session: Session, process: Process, pupil: Pupil) -> None:
             )
 
 
+AGENCY_WORDS = {
+    "la_sen": "LA SEN team",
+    "ep_service": "EP service",
+    "health": "health service",
+    "social_care": "social care team",
+    "other": "other agency",
+}
+
+
+def _recipients_in(value: Any) -> Iterator[Recipient]:
+    """Every Recipient inside a workflow input (its fields, lists and nested models)."""
+    if isinstance(value, Recipient):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _recipients_in(getattr(value, name))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _recipients_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _recipients_in(item)
+
+
+def _agency_check(session: Session, process: Process, inp: BaseModel, pupil: Pupil) -> None:
+    """422 naming what to register when the case would email an agency the pupil's LA has not got.
+
+    The agencies a case writes to are the agency recipients in its input (the annual review's mandatory
+    invitees: LA SEN team, health and social care) and those its workflow module names (the LA of a
+    needs assessment). A named agency must exist and be of its kind.
+    """
+    module = sys.modules.get(process.workflow.__module__)
+    constants = [v for v in vars(module).values() if isinstance(v, Recipient)] if module else []
+    missing: list[str] = []
+    for recipient in [*_recipients_in(inp), *constants]:
+        if recipient.kind not in AGENCY_KINDS or recipient.kind in missing:
+            continue
+        if recipient.agency_id is not None:
+            agency = session.get(Agency, recipient.agency_id)
+            if agency is None or agency.kind != recipient.kind:
+                reason = f"there is no {AGENCY_WORDS[recipient.kind]} with id {recipient.agency_id}"
+                raise _invalid([{"field": "facts", "reason": reason}])
+        elif agency_for(session, pupil_id=pupil.id, school_id=pupil.school_id, kind=recipient.kind) is None:
+            missing.append(recipient.kind)
+    if missing:
+        authorities = local_authorities(session, pupil_id=pupil.id, school_id=pupil.school_id)
+        where = " or ".join(authorities) or "the school's local authority"
+        kinds = [AGENCY_WORDS[k] for k in missing]
+        names = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+        reason = (
+            f"register the {where} {names} first (Agencies in the register): "
+            f"this {process.title} case emails them, and the register has none for {where}"
+        )
+        raise _invalid([{"field": None, "reason": reason}])
+
+
 async def start(
     *, session: Session, client: Client, queue: str, staff: Staff, body: CaseStart
 ) -> CaseStarted:
@@ -153,6 +212,7 @@ async def start(
             [{"field": "facts", "reason": "a date is outside the years a case can run in"}]
         ) from err
     _guard(session, process, pupil)  # once the input is sound: the pupil it is for, and any open case
+    _agency_check(session, process, inp, pupil)  # every agency it emails is in the register, in its LA
     case = case_service.open_case(
         session,
         case_id=case_id,

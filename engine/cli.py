@@ -1,28 +1,45 @@
-"""`send-engine`: administrative commands (upgrade the database, issue a token, seed the demo school)."""
+"""`send-engine`: administration (migrate, add a school, issue, list and revoke tokens, seed the demo)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from engine.seed import seed_demo
 from infra.database import get_engine
 from infra.settings import get_settings
+from store import register_service
 from store.migrate import upgrade_to_head
-from store.register import Staff
-from store.tokens import issue_token
+from store.register import SchoolCreate, Staff
+from store.tokens import TOKEN_DAYS, issue_token, list_tokens, revoke_token
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="send-engine", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     token = commands.add_parser("issue-token", help="print a new bearer token for a staff member")
     token.add_argument("email", help="the staff member's email address")
+    token.add_argument("--days", type=int, default=TOKEN_DAYS, help=f"days until it expires ({TOKEN_DAYS})")
+    tokens = commands.add_parser("tokens", help="list or revoke bearer tokens")
+    what = tokens.add_subparsers(dest="action", required=True)
+    listing = what.add_parser("list", help="every token: id, staff member, issued, expires, live or not")
+    listing.add_argument("--email", help="only this staff member's tokens")
+    revoke = what.add_parser("revoke", help="revoke a token (and end its sessions) at once")
+    revoke.add_argument("token_id", type=int, help="the id `tokens list` shows")
+    school = commands.add_parser("create-school", help="add a school (only the administrator adds schools)")
+    school.add_argument("name", help="the school's name")
+    school.add_argument("--local-authority", required=True, help="its LA, as its agencies are registered")
+    school.add_argument("--urn", help="its unique reference number")
     commands.add_parser("seed-demo", help="create the demo school if the register is empty")
     commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
 
     if args.command == "migrate":
         before, after = upgrade_to_head(get_engine())
@@ -37,11 +54,39 @@ def main(argv: list[str] | None = None) -> int:
             if staff is None:
                 print(f"no staff member has the email {args.email!r}", file=sys.stderr)
                 return 2
-            print(issue_token(session, staff.id))
+            print(issue_token(session, staff.id, days=args.days))
             return 0
+        if args.command == "tokens":
+            return _tokens(session, args)
+        if args.command == "create-school":
+            return _create_school(session, args)
         tokens = seed_demo(session, get_settings().var_dir / "demo-tokens.json")
         print("seeded the demo school" if tokens else "the register is not empty: nothing seeded")
         return 0
+
+
+def _tokens(session: Session, args: argparse.Namespace) -> int:
+    if args.action == "revoke":
+        if not revoke_token(session, token_id=args.token_id):
+            print(f"there is no token with id {args.token_id}", file=sys.stderr)
+            return 2
+        print(f"token {args.token_id} revoked: it and its sessions are refused from now on")
+        return 0
+    for t in list_tokens(session, email=args.email):
+        issued, expires = f"{t.created_at:%Y-%m-%d}", f"{t.expires_at:%Y-%m-%d}"
+        print(f"{t.id}\t{t.staff_email}\tissued {issued}\texpires {expires}\t{t.state}")
+    return 0
+
+
+def _create_school(session: Session, args: argparse.Namespace) -> int:
+    try:
+        data = SchoolCreate(name=args.name, local_authority=args.local_authority, urn=args.urn)
+    except ValidationError as err:
+        print("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()), file=sys.stderr)
+        return 2
+    school = register_service.create_school(session, data=data)
+    print(f"school {school.id} added: {school.name} ({school.local_authority})")
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,10 +10,13 @@ from email import message_from_bytes, policy
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from infra.database import session_scope
 from infra.settings import get_settings
-from store.casework import ReceivedMail
+from store.casework import Case, OutboxMessage, ReceivedMail
+from store.register import Parent, Pupil, PupilParent, Staff
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,40 @@ class KeepInDatabase:
             raw=raw_bytes.decode("utf-8", errors="replace"),
         )
         with session_scope() as db:
+            row.school_id = school_of(db, str(message.get("X-Send-Outbox-Key", "")).strip(), row.recipients)
             db.add(row)
             db.flush()
             log.info("devmail stored message %s", row.id)
         return "250 Message accepted for delivery"
+
+
+def school_of(db: Session, outbox_key: str, recipients: list[str]) -> int | None:
+    """Whose mail it is: the school of its outbox key's case, else the one school its recipients belong to.
+
+    A recipient belongs to a school as its staff member or as a parent of one of its pupils; a message
+    that belongs to no school, or to more than one, is nobody's (no school reads it).
+    """
+    if outbox_key:
+        school = db.exec(
+            select(Case.school_id)
+            .join(OutboxMessage, col(OutboxMessage.case_id) == Case.id)
+            .where(OutboxMessage.key == outbox_key)
+        ).first()
+        if school is not None:
+            return school
+    addresses = [r.strip().lower() for r in recipients if r.strip()]
+    if not addresses:
+        return None
+    schools = set(db.exec(select(Staff.school_id).where(func.lower(Staff.email).in_(addresses))).all())
+    schools |= set(
+        db.exec(
+            select(Pupil.school_id)
+            .join(PupilParent, col(PupilParent.pupil_id) == Pupil.id)
+            .join(Parent, col(Parent.id) == PupilParent.parent_id)
+            .where(func.lower(Parent.email).in_(addresses))
+        ).all()
+    )
+    return schools.pop() if len(schools) == 1 else None
 
 
 def start_devmail(host: str, port: int) -> Controller:

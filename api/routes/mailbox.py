@@ -15,13 +15,19 @@ from sqlalchemy import String, cast, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from api.deps import CurrentStaff, SessionDep
+from api.deps import SessionDep, require_role
 from api.paging import Page, paginate
 from api.web import page, web_staff
+from domain.schemas import Role
 from store.casework import ReceivedMail
+from store.register import Staff
 
 router = APIRouter(tags=["mailbox"])
 MAX_LIMIT = 200
+# Mail is kept per school, and only these read it (a teacher's page would show parents' letters).
+READERS = (Role.sendco, Role.headteacher)
+reader = require_role(*READERS)
+NOT_YOURS = "Only the SENDCo or the headteacher can read the school's mailbox."
 
 
 class MailSummary(BaseModel):
@@ -49,10 +55,10 @@ class MailDetail(MailSummary):
     attachments: list[str]
 
 
-def mailbox_query(*, to: str | None = None) -> SelectOfScalar[ReceivedMail]:
-    """Received mail, newest first, optionally only that sent to one address (case-insensitive)."""
+def mailbox_query(*, school_id: int, to: str | None = None) -> SelectOfScalar[ReceivedMail]:
+    """The school's received mail, newest first, optionally only that sent to one address (any case)."""
     newest = (col(ReceivedMail.received_at).desc(), col(ReceivedMail.id).desc())
-    statement = select(ReceivedMail).order_by(*newest)
+    statement = select(ReceivedMail).where(ReceivedMail.school_id == school_id).order_by(*newest)
     if to:
         quoted = '"' + to.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
         recipients = func.lower(cast(ReceivedMail.recipients, String))
@@ -100,9 +106,10 @@ def _body(message: EmailMessage, subtype: str) -> str | None:
         return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else None
 
 
-def _get(session: Session, mail_id: int) -> ReceivedMail:
+def _get(session: Session, mail_id: int, staff: Staff) -> ReceivedMail:
+    """The message, if it is the staff member's school's (404 otherwise, saying nothing of other schools)."""
     row = session.get(ReceivedMail, mail_id)
-    if row is None:
+    if row is None or row.school_id is None or row.school_id != staff.school_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no such message.")
     return row
 
@@ -115,25 +122,34 @@ To = Annotated[str | None, Query(description="Only messages sent to this address
 # --- JSON ---------------------------------------------------------------------------------------------
 @router.get("/api/v1/mailbox", response_model=Page[MailSummary])
 def list_mailbox(
-    session: SessionDep, _staff: CurrentStaff, offset: Offset = 0, limit: Limit = 50, to: To = None
+    session: SessionDep, staff: Annotated[Staff, reader], offset: Offset = 0, limit: Limit = 50, to: To = None
 ) -> Any:
-    """Received messages, newest first."""
-    return paginate(session, mailbox_query(to=to), offset, limit, to=summary)
+    """Your school's received messages, newest first (the SENDCo and the headteacher only)."""
+    return paginate(session, mailbox_query(school_id=staff.school_id, to=to), offset, limit, to=summary)
 
 
 @router.get("/api/v1/mailbox/{mail_id}", response_model=MailDetail)
-def read_mail(mail_id: int, session: SessionDep, _staff: CurrentStaff) -> Any:
-    """One received message in full."""
-    return detail(_get(session, mail_id))
+def read_mail(mail_id: int, session: SessionDep, staff: Annotated[Staff, reader]) -> Any:
+    """One of your school's received messages in full (the SENDCo and the headteacher only)."""
+    return detail(_get(session, mail_id, staff))
 
 
 # --- web pages ------------------------------------------------------------------------------------------
+def _not_a_reader(request: Request, staff: Staff) -> HTMLResponse | None:
+    if Role(staff.role) in READERS:
+        return None
+    context = {"staff": staff, "heading": "Mailbox", "message": NOT_YOURS}
+    return page(request, "message.html", context, active="mailbox", status_code=status.HTTP_403_FORBIDDEN)
+
+
 @router.get("/mailbox", response_class=HTMLResponse, include_in_schema=False)
 def mailbox_page(
     request: Request, session: SessionDep, offset: Offset = 0, limit: Limit = 50, to: To = None
 ) -> HTMLResponse:
     staff = web_staff(request, session)
-    messages = paginate(session, mailbox_query(to=to), offset, limit, to=summary)
+    if (refused := _not_a_reader(request, staff)) is not None:
+        return refused
+    messages = paginate(session, mailbox_query(school_id=staff.school_id, to=to), offset, limit, to=summary)
 
     def url(at: int) -> str:
         query = {"offset": at, "limit": limit, "to": to}
@@ -156,5 +172,7 @@ def mailbox_page(
 @router.get("/mailbox/{mail_id}", response_class=HTMLResponse, include_in_schema=False)
 def mail_page(mail_id: int, request: Request, session: SessionDep) -> HTMLResponse:
     staff = web_staff(request, session)
-    mail = detail(_get(session, mail_id))
+    if (refused := _not_a_reader(request, staff)) is not None:
+        return refused
+    mail = detail(_get(session, mail_id, staff))
     return page(request, "mailbox_message.html", {"staff": staff, "mail": mail}, active="mailbox")

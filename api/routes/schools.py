@@ -1,22 +1,30 @@
-"""Schools: create, list and read (you see your own school only)."""
+"""Schools: list and read (you see your own school only); a school is added by the engine's administrator.
+
+Staff of a school, its SENDCo and headteacher included, cannot add schools: that is `send-engine
+create-school` on the server (a fuzzer once made 812 schools as a SENDCo).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from api.deps import CurrentStaff, SessionDep, current_staff, require_role
+from api.deps import CurrentStaff, SessionDep, current_staff
+from api.errors import ApiError
 from api.paging import Page, PageDep
 from store import register_service
-from store.register import REGISTER_EDITORS, SchoolCreate, SchoolPublic
+from store.register import SchoolCreate, SchoolPublic
 
 router = APIRouter(prefix="/api/v1/schools", tags=["schools"], dependencies=[Depends(current_staff)])
-editor = require_role(*REGISTER_EDITORS)
+ADMIN_ONLY = (
+    "Schools are added by the engine's administrator (send-engine create-school on the server), "
+    "not by a school's staff."
+)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[editor])
-def create_school(session: SessionDep, data: SchoolCreate) -> SchoolPublic:
-    """Add a school with its term dates, INSET days and the SENDCo's working days."""
-    return register_service.create_school(session, data=data)
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_school(_staff: CurrentStaff, data: SchoolCreate) -> SchoolPublic:
+    """Refused (403) for all staff: the administrator adds schools with `send-engine create-school`."""
+    raise ApiError(status.HTTP_403_FORBIDDEN, ADMIN_ONLY)
 
 
 @router.get("")

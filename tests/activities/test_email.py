@@ -383,7 +383,7 @@ def test_no_parents_is_a_no_recipient_error(engine, own_school) -> None:  # type
     assert "'parent'" in raised.value.message
 
 
-def test_agencies_resolve_by_id_then_local_authority_then_any(engine, own_school) -> None:  # type: ignore[no-untyped-def]
+def test_agencies_resolve_by_id_then_local_authority_never_another(engine, own_school) -> None:  # type: ignore[no-untyped-def]
     school, staff = own_school
     pupil_la = f"Pupil-LA-{uid()}"
     the_case, _, _ = new_case(engine, school, staff[Role.sendco], pupil_la=pupil_la)
@@ -432,10 +432,14 @@ def test_agencies_resolve_by_id_then_local_authority_then_any(engine, own_school
     assert resolved(engine, the_case, Recipient(kind="la_sen")) == one(by_pupil_la)
     assert resolved(engine, the_case, Recipient(kind="ep_service")) == one(by_school_la)
     assert resolved(engine, the_case, Recipient(kind="health", agency_id=named.id)) == one(named)
+    # Never another LA's: agencies of these kinds exist only elsewhere (Kent's, a far LA's), so nobody.
     with Session(engine) as s:
         for kind in ("health", "social_care", "other"):
-            first = s.exec(select(Agency).where(Agency.kind == kind).order_by(Agency.id)).first()
-            assert resolved(engine, the_case, Recipient(kind=kind)) == one(first)
+            assert s.exec(select(Agency).where(Agency.kind == kind)).first() is not None
+    for kind in ("health", "social_care", "other"):
+        with pytest.raises(ApplicationError) as raised:
+            resolved(engine, the_case, Recipient(kind=kind))
+        assert raised.value.type == "NoRecipient" and f"'{kind}'" in raised.value.message
     with pytest.raises(ApplicationError, match="'la_sen'"):
         resolved(engine, the_case, Recipient(kind="la_sen", agency_id=named.id))  # wrong kind
     with pytest.raises(ApplicationError, match="'wizard'"):

@@ -12,8 +12,10 @@ import aiosmtplib
 import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
+from sqlmodel import Session
 
 from engine.devmail import start_devmail
+from store.register import Parent, PupilParent
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,8 +68,16 @@ async def deliver(port: int, *, to: str, marker: str, attachment: bool = True) -
     return subject
 
 
-def address() -> str:
-    return f"parent-{uuid.uuid4().hex[:8]}@example.org"
+def address(engine, pupil) -> str:  # type: ignore[no-untyped-def]
+    """A new parent of the school's pupil: mail to them is that school's (the mailbox is kept per school)."""
+    email = f"parent-{uuid.uuid4().hex[:8]}@example.org"
+    with Session(engine) as s:
+        parent = Parent(name="Mailbox parent", email=email)
+        s.add(parent)
+        s.commit()
+        s.add(PupilParent(pupil_id=pupil.id, parent_id=parent.id))
+        s.commit()
+    return email
 
 
 def test_mailbox_needs_a_token(api_url) -> None:  # type: ignore[no-untyped-def]
@@ -76,8 +86,8 @@ def test_mailbox_needs_a_token(api_url) -> None:  # type: ignore[no-untyped-def]
         assert httpx.get(f"{api_url}{path}", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
-async def test_list_and_read(as_sendco, devmail_port) -> None:  # type: ignore[no-untyped-def]
-    to = address()
+async def test_list_and_read(as_sendco, devmail_port, engine, pupil) -> None:  # type: ignore[no-untyped-def]
+    to = address(engine, pupil)
     marker = uuid.uuid4().hex
     first = await deliver(devmail_port, to=to, marker=f"{marker}-1", attachment=False)
     second = await deliver(devmail_port, to=to, marker=f"{marker}-2")
@@ -132,10 +142,10 @@ def test_signin_sets_the_cookie(api_url, sendco) -> None:  # type: ignore[no-unt
         assert out.status_code == 303 and "send_token" not in browser.cookies
 
 
-async def test_mailbox_in_a_real_browser(api_url, sendco, devmail_port) -> None:  # type: ignore[no-untyped-def]
+async def test_mailbox_in_a_real_browser(api_url, sendco, devmail_port, engine, pupil) -> None:  # type: ignore[no-untyped-def]
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)"
     marker = uuid.uuid4().hex
-    subject = await deliver(devmail_port, to=address(), marker=marker)
+    subject = await deliver(devmail_port, to=address(engine, pupil), marker=marker)
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
