@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     task_queue: str = "send-cases"
     codec_key: str = DEV_CODEC_KEY
     codec_key_id: str = "dev-1"
+    codec_old_keys: str = ""  # earlier keys that still decrypt: "id:base64key,id:base64key"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_username: str | None = None
@@ -40,7 +41,7 @@ class Settings(BaseSettings):
     mail_from: str = "SEND case engine <send-engine@school.invalid>"
     public_url: str = "http://localhost:8000"
     keep_received_mail: bool = True
-    codec_cors_origins: str = "http://localhost:8233"
+    codec_cors_origins: str = ""  # empty: the Temporal UI that make run starts (SEND_TEMPORAL_UI_PORT)
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -50,11 +51,40 @@ class Settings(BaseSettings):
             raise ValueError("SEND_CODEC_KEY must be set to a real key outside development")
         if len(base64.b64decode(self.codec_key)) != 32:
             raise ValueError("SEND_CODEC_KEY must be 32 bytes, base64-encoded")
+        self.codec_old_key_bytes  # noqa: B018  (refuse a malformed list now, not at the first payload)
+        if not self.codec_cors_origins:
+            port = self.temporal_ui_port
+            self.codec_cors_origins = f"http://localhost:{port},http://127.0.0.1:{port}"
+        if self.environment == "production" and not self.public_url.startswith("https://"):
+            raise ValueError("SEND_PUBLIC_URL must be an https:// address in production (sign-in cookies)")
         return self
 
     @property
     def codec_key_bytes(self) -> bytes:
         return base64.b64decode(self.codec_key)
+
+    @property
+    def codec_old_key_bytes(self) -> dict[str, bytes]:
+        """SEND_CODEC_OLD_KEYS as {key id: key}; each must be 32 bytes and differ from the current id."""
+        keys: dict[str, bytes] = {}
+        for item in filter(None, (part.strip() for part in self.codec_old_keys.split(","))):
+            key_id, _, encoded = item.partition(":")
+            try:
+                key = base64.b64decode(encoded, validate=True)
+            except ValueError:
+                key = b""
+            if not key_id or len(key) != 32 or key_id == self.codec_key_id:
+                raise ValueError(
+                    "SEND_CODEC_OLD_KEYS must be id:key pairs (each key 32 bytes, base64), "
+                    "separated by commas, none with the current key id"
+                )
+            keys[key_id] = key
+        return keys
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure whenever the public URL is https."""
+        return self.public_url.startswith("https://")
 
 
 @lru_cache

@@ -20,7 +20,7 @@ TEMPORAL_TEST_SERVER = BIN / "temporal-test-server"
 
 def codec(settings: Settings | None = None) -> EncryptionCodec:
     settings = settings or get_settings()
-    return EncryptionCodec(settings.codec_key_id, settings.codec_key_bytes)
+    return EncryptionCodec.from_settings(settings)
 
 
 def data_converter(settings: Settings | None = None) -> DataConverter:
