@@ -20,7 +20,10 @@ DOCKERFILE = ROOT / "Dockerfile"
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 CONDITIONS = {"service_healthy", "service_started", "service_completed_successfully"}
-SAMPLES = {"SEND_CODEC_KEY": base64.b64encode(bytes(range(32))).decode()}
+SAMPLES = {
+    "SEND_CODEC_KEY": base64.b64encode(bytes(range(32))).decode(),
+    "SEND_PUBLIC_URL": "https://send.school.example",
+}
 
 
 @pytest.fixture(scope="module")
