@@ -12,11 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from api.deps import SessionDep
+from api.deps import SAFE_METHODS, SessionDep, same_origin, session_staff
 from api.forms import humanise
 from infra.settings import ROOT, get_settings
 from store.register import Staff
-from store.tokens import staff_for_token
+from store.sessions import csrf_ok, csrf_token
 
 templates = Jinja2Templates(
     env=Environment(
@@ -56,12 +56,16 @@ PAGE_CSP = (
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 FLASH_COOKIE = "send_flash"
+CSRF_FIELD = "csrf_token"
+FORGED = (
+    "This form did not come from the engine's own page, so nothing was done. "
+    "Go back to the page, reload it and try again."
+)
 
 
 def web_staff(request: Request, session: SessionDep) -> Staff:
-    """The staff member behind the send_token cookie; otherwise off to the sign-in page."""
-    token = request.cookies.get("send_token")
-    staff = staff_for_token(session, token) if token else None
+    """The staff member behind the session cookie; otherwise off to the sign-in page."""
+    staff = session_staff(request, session)
     if staff is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target = "/signin?" + urlencode({"next": here})
@@ -74,11 +78,13 @@ def page(
 ) -> HTMLResponse:
     """Render a page of templates/web with the shared security headers and any flash message once."""
     flash = unquote(request.cookies.get(FLASH_COOKIE, ""))
-    response = templates.TemplateResponse(
-        request, name, {"active": active, "flash": flash, **context}, status_code=status_code
-    )
+    session_id = getattr(request.state, "session_id", None)
+    shared = {"active": active, "flash": flash, "csrf_token": csrf_token(session_id) if session_id else ""}
+    response = templates.TemplateResponse(request, name, {**shared, **context}, status_code=status_code)
     response.headers["Content-Security-Policy"] = PAGE_CSP
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Other sites learn nothing of where a link came from; the engine's own forms send their Origin
+    # (under no-referrer a browser sends "Origin: null", and the form check could not tell them apart).
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
@@ -95,7 +101,20 @@ def redirect(target: str, *, flash: str = "") -> RedirectResponse:
             max_age=60,
             httponly=True,
             samesite="lax",
-            secure=get_settings().public_url.startswith("https://"),
+            secure=get_settings().secure_cookies,
             path="/",
         )
     return response
+
+
+async def form_guard(request: Request, session: SessionDep) -> None:
+    """Every state-changing form of a signed-in page: from this site's own page, with the session's token.
+
+    403 (nothing done) for a post from another origin or without the session's CSRF token; a post with no
+    live session goes on to the page's own handler, which sends it to sign in.
+    """
+    if request.method in SAFE_METHODS or session_staff(request, session) is None:
+        return
+    form = await request.form()  # Starlette keeps it: the handler's own request.form() reads the same
+    if not same_origin(request) or not csrf_ok(request.state.session_id, str(form.get(CSRF_FIELD) or "")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, FORGED)

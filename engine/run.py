@@ -97,7 +97,7 @@ def banner(settings: Settings, tokens: dict[str, str]) -> str:
         f"  Received mail   {settings.public_url}/mailbox   (SMTP on 127.0.0.1:{settings.smtp_port})",
         "Demo sign-in tokens (development only):",
         *[f"  {who}: {token}" for who, token in tokens.items()],
-        f"Sign in to the pages at {settings.public_url}/signin?token=<token>",
+        f"Sign in to the pages at {settings.public_url}/signin with one of these tokens",
         "Ctrl-C stops everything; run `make run` again to resume every case and timer.",
         "",
     ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -34,7 +34,7 @@ from api.public import offered
 from api.routes.approvals import DecisionBody
 from api.routes.signin import safe_next
 from api.temporal_calls import task_queue, temporal_client
-from api.web import page, redirect, web_staff
+from api.web import form_guard, page, redirect, web_staff
 from domain.schemas import Role
 from store import case_service
 from store.casework import Approval, ApprovalStatus, Case, CaseStatus
@@ -42,7 +42,7 @@ from store.register import Pupil, Staff
 from workflows.process import STAFF_WHO_ACT, Action, Process
 from workflows.registry import PROCESSES
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(form_guard)])
 PAGE_LENGTH = 25
 NO_ENGINE = (
     "The case engine is not answering just now, so nothing was done. "

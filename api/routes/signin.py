@@ -1,20 +1,22 @@
-"""Sign-in for the web pages: a valid token becomes the httponly `send_token` cookie."""
+"""Sign-in for the web pages: a token, posted by the form, becomes a server-side session; sign-out ends it.
+
+The cookie holds only a random session id (stored as its digest): HttpOnly, SameSite=Lax, and Secure
+whenever the public URL is https. A token is never taken from a URL, so it never lands in an access log.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import SessionDep
-from api.web import page
+from api.deps import SESSION_COOKIE, SessionDep, same_origin
+from api.web import FORGED, form_guard, page
 from infra.settings import get_settings
-from store.tokens import staff_for_token
+from store.sessions import SESSION_HOURS, end_session, start_session
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
-COOKIE = "send_token"
-COOKIE_MAX_AGE = 7 * 24 * 3600
 HOME = "/cases"
 
 
@@ -29,29 +31,9 @@ def _form(request: Request, *, next_path: str, error: str = "", code: int = 200)
     return page(request, "signin.html", {"next": next_path, "error": error}, status_code=code)
 
 
-def _sign_in(request: Request, session: SessionDep, token: str, next_path: str) -> Response:
-    if staff_for_token(session, token.strip()) is None:
-        return _form(request, next_path=next_path, error="That token is not valid.", code=401)
-    response = RedirectResponse(next_path, status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
-        COOKIE,
-        token.strip(),
-        max_age=COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=get_settings().public_url.startswith("https://"),
-        path="/",
-    )
-    return response
-
-
-@router.get("/signin", response_model=None)
-def signin(
-    request: Request, session: SessionDep, token: str | None = None, next: str | None = None
-) -> Response:
-    """With ?token=: sign in and go on to the cases; without: the sign-in form."""
-    if token:
-        return _sign_in(request, session, token, safe_next(next))
+@router.get("/signin")
+def signin(request: Request, next: str | None = None) -> HTMLResponse:
+    """The sign-in form (a token in the URL is not accepted: it would be in every access log)."""
     return _form(request, next_path=safe_next(next))
 
 
@@ -59,13 +41,31 @@ def signin(
 def signin_form(
     request: Request, session: SessionDep, token: Annotated[str, Form()], next: Annotated[str, Form()] = HOME
 ) -> Response:
-    """The sign-in form posts here, so the token stays out of URLs and access logs."""
-    return _sign_in(request, session, token, safe_next(next))
+    """Exchange the token for a session, from this site's own form only."""
+    if not same_origin(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, FORGED)
+    session_id = start_session(session, token=token)
+    if session_id is None:
+        return _form(request, next_path=safe_next(next), error="That token is not valid.", code=401)
+    response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().secure_cookies,
+        path="/",
+    )
+    return response
 
 
-@router.get("/signout")
-def signout() -> RedirectResponse:
-    """Forget the cookie and go back to the sign-in form."""
+@router.post("/signout", dependencies=[Depends(form_guard)])
+def signout(request: Request, session: SessionDep) -> RedirectResponse:
+    """End the session (deleted on the server, so a copy of the cookie is worthless) and forget the cookie."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        end_session(session, session_id=session_id)
     response = RedirectResponse("/signin", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
