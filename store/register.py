@@ -122,7 +122,9 @@ class WebSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     digest: str = Field(max_length=64, unique=True, index=True)
     staff_id: int = Field(foreign_key="staff.id", index=True)
-    token_id: int = Field(foreign_key="apitoken.id", index=True, description="The token it was signed in with")
+    token_id: int = Field(
+        foreign_key="apitoken.id", index=True, description="The token it was signed in with"
+    )
     created_at: dt.datetime
     expires_at: dt.datetime
 
