@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -117,29 +118,33 @@ async def test_list_and_read(as_sendco, devmail_port, engine, pupil) -> None:  #
 
 def test_signin_sets_the_cookie(api_url, sendco) -> None:  # type: ignore[no-untyped-def]
     token = sendco[1]
-    with httpx.Client(base_url=api_url, follow_redirects=False) as browser:
+    with httpx.Client(base_url=api_url, follow_redirects=False, headers={"Origin": api_url}) as browser:
         form = browser.get("/signin")
         assert form.status_code == 200 and 'name="token"' in form.text and "Mailbox" in form.text
         assert browser.get("/mailbox").headers["location"] == "/signin?next=%2Fmailbox"
-        assert browser.get("/signin", params={"token": "send_wrong"}).status_code == 401
-        assert "send_token" not in browser.cookies
+        assert browser.post("/signin", data={"token": "send_wrong"}).status_code == 401
+        assert "send_session" not in browser.cookies
+        assert (
+            browser.get("/signin", params={"token": token}).status_code == 200
+        )  # a URL token signs nobody in
+        assert "send_session" not in browser.cookies
 
-        signed_in = browser.get("/signin", params={"token": token})
-        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/cases"
-        cookie = signed_in.headers["set-cookie"].lower()
-        assert "send_token=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+        posted = browser.post("/signin", data={"token": token, "next": "/mailbox"})
+        assert posted.status_code == 303 and posted.headers["location"] == "/mailbox"
+        cookie = posted.headers["set-cookie"].lower()
+        assert "send_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+        assert token.lower() not in cookie
         page = browser.get("/mailbox")
         assert page.status_code == 200 and "<h1>Mailbox</h1>" in page.text
         assert "Content-Security-Policy" in page.headers
-        assert browser.get("/api/v1/mailbox").status_code == 200  # the cookie works for the API too
+        assert browser.get("/api/v1/mailbox").status_code == 200  # the session works for the API too
 
-        browser.cookies.clear()
-        posted = browser.post("/signin", data={"token": token, "next": "/mailbox"})
-        assert posted.status_code == 303 and posted.headers["location"] == "/mailbox"
-        evil = browser.get("/signin", params={"token": token, "next": "//evil.example"})
+        evil = browser.post("/signin", data={"token": token, "next": "//evil.example"})
         assert evil.headers["location"] == "/cases"
-        out = browser.get("/signout")
-        assert out.status_code == 303 and "send_token" not in browser.cookies
+        csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', browser.get("/mailbox").text)
+        assert csrf is not None
+        out = browser.post("/signout", data={"csrf_token": csrf.group(1)})
+        assert out.status_code == 303 and "send_session" not in browser.cookies
 
 
 async def test_mailbox_in_a_real_browser(api_url, sendco, devmail_port, engine, pupil) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,8 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -59,7 +60,13 @@ async def until_shown(page: Page, path: str, text: str, *, gone: bool = False, t
 
 
 async def post_by_hand(page: Page, action: str, fields: dict[str, str]) -> None:
-    """Submit a form the page does not offer (as a crafted request would), and wait for the answer."""
+    """Submit a form the page does not offer (as a crafted request would), and wait for the answer.
+
+    It is the signed-in person's own crafted form on the engine's page, so it carries their session's CSRF
+    token (every signed-in page has it in its sign-out form); another site's form is refused before this.
+    """
+    csrf = await page.locator('input[name="csrf_token"]').first.get_attribute("value") or ""
+    fields = {"csrf_token": csrf, **fields}
     inputs = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in fields.items())
     html = f'<form id="crafted" method="post" action="{action}">{inputs}<button>Send it</button></form>'
     await page.evaluate("html => document.querySelector('main').insertAdjacentHTML('beforeend', html)", html)
@@ -67,8 +74,15 @@ async def post_by_hand(page: Page, action: str, fields: dict[str, str]) -> None:
     await page.wait_for_load_state()
 
 
-def cookie_client(base: str, token: str) -> httpx.Client:
-    return httpx.Client(base_url=base, cookies={"send_token": token}, follow_redirects=False, timeout=30)
+@contextmanager
+def cookie_client(base: str, token: str) -> Iterator[httpx.Client]:
+    """A client signed in through the sign-in form, posting as the engine's own pages do (Origin, CSRF)."""
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30, headers={"Origin": base}) as client:
+        assert client.post("/signin", data={"token": token}).status_code == 303
+        found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/cases").text)
+        assert found is not None
+        client.csrf = found.group(1)  # type: ignore[attr-defined]
+        yield client
 
 
 async def test_a_records_request_through_the_pages(
@@ -238,7 +252,7 @@ def test_no_worker_answering_keeps_the_form(app, live_api, sendco, pupil, monkey
         queue = app.state.task_queue
         app.state.task_queue = "nobody-polls-this-queue"
         try:
-            r = client.post("/cases/new", data=form)
+            r = client.post("/cases/new", data={**form, "csrf_token": client.csrf})
         finally:
             app.state.task_queue = queue
         assert r.status_code == 503
