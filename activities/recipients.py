@@ -115,4 +115,4 @@ def local_authorities(session: Session, *, pupil_id: int, school_id: int) -> lis
     pupil = session.get(Pupil, pupil_id)
     school = session.get(School, school_id)
     found = [pupil.local_authority if pupil else None, school.local_authority if school else None]
-    return [la for la in found if la]
+    return list(dict.fromkeys(la for la in found if la))

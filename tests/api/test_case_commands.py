@@ -68,6 +68,7 @@ def test_an_annual_review_is_only_for_a_pupil_with_an_ehc_plan(as_sendco, engine
     start_records_request(as_sendco, new_pupil(engine, school, "N").id)
 
 
+@pytest.mark.usefixtures("pupil")  # registers Kent's agencies, which an annual review emails
 def test_a_second_open_annual_review_is_refused_naming_the_first(as_sendco, engine, school) -> None:  # type: ignore[no-untyped-def]
     pupil = new_pupil(engine, school, "E")
     r = as_sendco.post("/api/v1/cases", json=review(pupil.id))

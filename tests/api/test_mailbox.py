@@ -16,7 +16,7 @@ from playwright.async_api import async_playwright, expect
 from sqlmodel import Session
 
 from engine.devmail import start_devmail
-from store.register import Parent, PupilParent
+from store.register import Parent, Pupil, PupilParent
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,13 +70,23 @@ async def deliver(port: int, *, to: str, marker: str, attachment: bool = True) -
 
 
 def address(engine, pupil) -> str:  # type: ignore[no-untyped-def]
-    """A new parent of the school's pupil: mail to them is that school's (the mailbox is kept per school)."""
+    """A new parent of a new pupil of the school: mail to them is that school's (kept per school).
+
+    Not a parent of the shared test pupil: every other test's cases for that pupil would email them.
+    """
     email = f"parent-{uuid.uuid4().hex[:8]}@example.org"
     with Session(engine) as s:
+        child = Pupil(
+            school_id=pupil.school_id,
+            legal_name="Mailbox Child",
+            date_of_birth=pupil.date_of_birth,
+            year_group=pupil.year_group,
+            local_authority=pupil.local_authority,
+        )
         parent = Parent(name="Mailbox parent", email=email)
-        s.add(parent)
+        s.add_all([child, parent])
         s.commit()
-        s.add(PupilParent(pupil_id=pupil.id, parent_id=parent.id))
+        s.add(PupilParent(pupil_id=child.id, parent_id=parent.id))
         s.commit()
     return email
 

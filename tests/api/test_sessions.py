@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from engine.cli import main as cli
 from infra.settings import Settings, get_settings
-from store.register import ApiToken, WebSession
+from store.register import ApiToken, School, WebSession
 from store.tokens import digest, issue_token
 from tests.api.test_mailbox import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import client_for, free_port
@@ -45,12 +45,21 @@ def csrf_of(client: httpx.Client, path: str = "/cases") -> str:
 
 
 @pytest.fixture
-def fresh_sendco(engine, school):  # type: ignore[no-untyped-def]
-    """A SENDCo of the test school with a token of their own (so revoking it touches no other test)."""
+def fresh_sendco(engine):  # type: ignore[no-untyped-def]
+    """A SENDCo of a school of their own with a token of their own (revoking it touches no other test).
+
+    Not of the shared test school: a second SENDCo there would be emailed by every other test's cases.
+    """
     from domain.schemas import Role
     from tests.conftest import _staff
 
-    return _staff(engine, school, Role.sendco, int(dt.datetime.now().timestamp() * 1e6))
+    n = int(dt.datetime.now().timestamp() * 1e6)
+    with Session(engine, expire_on_commit=False) as s:
+        school = School(name=f"Session Academy {n}", local_authority=f"LA-{n}")
+        s.add(school)
+        s.commit()
+        s.refresh(school)
+    return _staff(engine, school, Role.sendco, n)
 
 
 def test_signing_in_makes_a_server_side_session(api_url, engine, fresh_sendco) -> None:  # type: ignore[no-untyped-def]
