@@ -17,6 +17,7 @@ from domain.dates import (
     add_days,
     add_months,
     add_weeks,
+    add_working_days,
     inclusive_window_end,
     within_12_months,
     within_months,
@@ -353,4 +354,103 @@ def graduated_approach_timeline(
         _entry("parent-meeting", "GA-PARENT-MEETINGS", school_term(calendar, start).end),
         _entry("annual-report", "GA-ANNUAL-REPORT", report),
     ]
+    return sorted(entries, key=lambda e: e.due)
+
+
+# --- transitions: pupils joining and leaving -----------------------------------------------------
+
+
+def la_transfer_due(moved_on: date, old_la_aware_on: date | None = None) -> date:
+    """TR-LA-TRANSFER: the day of the move when the old LA knew 15 working days before, else 15 working
+    days after it learned of the move (working days: England's bank holidays left out)."""
+    aware = old_la_aware_on or moved_on
+    notice = _offset("TR-LA-TRANSFER")
+    if add_working_days(aware, notice) <= moved_on:
+        return moved_on
+    return add_working_days(aware, notice)
+
+
+class JoiningFacts(BaseModel):
+    """What a joiner's timeline depends on: the admission, and a plan moving from another LA."""
+
+    admission_date: date = Field(description="the day the pupil was entered in the admission register")
+    has_sen: bool = Field(default=False, description="an EHC plan or SEN support: the SEN file, parents met")
+    parents_meeting_school_days: int = Field(default=10, ge=1, le=40)
+    moved_on: date | None = Field(default=None, description="the family moved from another LA (EHC plan)")
+    old_la_aware_on: date | None = Field(default=None, description="when the old LA learned of the move")
+    plan_transferred_on: date | None = Field(default=None, description="when the plan reached the new LA")
+
+    @field_validator("plan_transferred_on")
+    @classmethod
+    def _transferred_after_move(cls, day: date | None, info: ValidationInfo) -> date | None:
+        if day is not None and info.data.get("moved_on") is None:
+            raise ValueError("give the day the family moved (moved_on) first")
+        return day
+
+
+def joining_timeline(facts: JoiningFacts, calendar: SchoolYearCalendar | None = None) -> list[TimelineEntry]:
+    """The LA's new-pupil return (calendar days), the previous school's records and SEN file (school days),
+    meeting the parents (school days) and, for a plan moving LA, its transfer clocks (working days, weeks)."""
+    calendar = calendar or SchoolYearCalendar()
+    start = facts.admission_date
+    records_due = calendar.add_school_days(start, _offset("TR-CTF"))
+    entries = [
+        _entry("new-pupil-return", "TR-NEW-PUPIL-RETURN", add_days(start, _offset("TR-NEW-PUPIL-RETURN"))),
+        _entry("records", "TR-CTF", records_due),
+    ]
+    if facts.has_sen:
+        entries += [
+            _entry("sen-file", "TR-SEN-FILE", records_due),
+            _entry(
+                "parents-meeting",
+                "GA-PARENT-MEETINGS",
+                calendar.add_school_days(start, facts.parents_meeting_school_days),
+            ),
+        ]
+    if facts.moved_on is not None:
+        transfer = la_transfer_due(facts.moved_on, facts.old_la_aware_on)
+        transferred = facts.plan_transferred_on or transfer
+        entries += [
+            _entry("la-transfer", "TR-LA-TRANSFER", transfer),
+            _entry(
+                "new-la-contact", "TR-NEW-LA-CONTACT", add_weeks(transferred, _offset("TR-NEW-LA-CONTACT"))
+            ),
+        ]
+    return sorted(entries, key=lambda e: e.due)
+
+
+class LeavingFacts(BaseModel):
+    """What a leaver's timeline depends on: the day the pupil left the roll, and what goes where."""
+
+    leaving_date: date = Field(description="the day the pupil's name left the admission register")
+    to_school: bool = Field(default=True, description="leaving for another school: the CTF and record")
+    has_sen_file: bool = Field(default=False, description="an SEN file to send to the receiving SENDCo")
+    sen_file_sent_on: date | None = Field(default=None, description="when the SEN file was sent")
+    acknowledge_school_days: int = Field(default=5, ge=1, le=20)
+    dual_registration_learned_on: date | None = Field(
+        default=None, description="the headteacher learned the pupil is also registered at another school"
+    )
+
+
+def leaving_timeline(facts: LeavingFacts, calendar: SchoolYearCalendar | None = None) -> list[TimelineEntry]:
+    """The deletion return (no later than deletion), the CTF and record (TR-CTF: 15 school days after
+    leaving the roll), the SEN file with them and its acknowledgement, and a dual registration's CTF."""
+    calendar = calendar or SchoolYearCalendar()
+    left = facts.leaving_date
+    entries = [_entry("deletion-return", "TR-DELETION-RETURN", left)]
+    if facts.to_school:
+        ctf_due = calendar.add_school_days(left, _offset("TR-CTF"))
+        entries.append(_entry("ctf", "TR-CTF", ctf_due))
+        if facts.has_sen_file:
+            entries.append(_entry("sen-file", "TR-SEN-FILE", ctf_due))
+            if facts.sen_file_sent_on is not None:
+                acknowledge = calendar.add_school_days(facts.sen_file_sent_on, facts.acknowledge_school_days)
+                entries.append(_entry("sen-file-acknowledged", "TR-SEN-FILE", acknowledge))
+    if facts.dual_registration_learned_on is not None:
+        learned = facts.dual_registration_learned_on
+        entries.append(
+            _entry(
+                "dual-registration", "TR-DUALREG", calendar.add_school_days(learned, _offset("TR-DUALREG"))
+            )
+        )
     return sorted(entries, key=lambda e: e.due)
