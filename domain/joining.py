@@ -33,8 +33,8 @@ class JoiningStep(StrEnum):
     closed = "closed"
 
 
-class JoiningStart(BaseModel):
-    """What the SENDCo gives when a pupil joins."""
+class JoiningPlan(BaseModel):
+    """What a joining case runs on (consistent; `JoiningStart` also checks its dates against today)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -70,18 +70,8 @@ class JoiningStart(BaseModel):
         default=None, title="Old LA told of the move on", description="empty: the day of the move"
     )
 
-    @field_validator("admission_date")
-    @classmethod
-    def _admitted(cls, day: dt.date) -> dt.date:
-        return plausible(day, "the admission date", future_days=60)
-
-    @field_validator("plan_cycle_start", "moved_on", "old_la_aware_on")
-    @classmethod
-    def _past(cls, day: dt.date | None) -> dt.date | None:
-        return None if day is None else plausible(day, "that date", future_days=60)
-
     @model_validator(mode="after")
-    def _plan(self) -> JoiningStart:
+    def _plan(self) -> JoiningPlan:
         if self.sen == "ehc_plan" and (self.plan_cycle_start is None or self.year_group is None):
             raise ValueError(
                 "for a pupil with an EHC plan, give the date the plan was issued or last reviewed, "
@@ -103,10 +93,24 @@ class JoiningStart(BaseModel):
         )
 
 
+class JoiningStart(JoiningPlan):
+    """What the SENDCo gives when a pupil joins."""
+
+    @field_validator("admission_date")
+    @classmethod
+    def _admitted(cls, day: dt.date) -> dt.date:
+        return plausible(day, "the admission date", future_days=60)
+
+    @field_validator("plan_cycle_start", "moved_on", "old_la_aware_on")
+    @classmethod
+    def _past(cls, day: dt.date | None) -> dt.date | None:
+        return None if day is None else plausible(day, "that date", future_days=60)
+
+
 class JoiningInput(BaseModel):
     case: CaseRef
     started_by: Actor
-    start: JoiningStart
+    start: JoiningPlan
 
 
 class RecordsReceived(BaseModel):

@@ -40,8 +40,8 @@ class LeavingStep(StrEnum):
     closed = "closed"
 
 
-class LeavingStart(BaseModel):
-    """What the SENDCo gives when a pupil leaves the roll."""
+class LeavingPlan(BaseModel):
+    """What a leaving case runs on (consistent; `LeavingStart` also checks its dates against today)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -71,18 +71,8 @@ class LeavingStart(BaseModel):
     )
     reason: str = Field(default="", max_length=500, title="Why the pupil is leaving")
 
-    @field_validator("leaving_date")
-    @classmethod
-    def _left(cls, day: dt.date) -> dt.date:
-        return plausible(day, "the leaving date")
-
-    @field_validator("dual_registration_learned_on")
-    @classmethod
-    def _learned(cls, day: dt.date | None) -> dt.date | None:
-        return None if day is None else plausible(day, "that date")
-
     @model_validator(mode="after")
-    def _school(self) -> LeavingStart:
+    def _school(self) -> LeavingPlan:
         if self.destination == "school" and self.receiving_school_id is None:
             raise ValueError("choose the receiving school")
         if self.destination != "school" and self.receiving_school_id is not None:
@@ -102,10 +92,24 @@ class LeavingStart(BaseModel):
         )
 
 
+class LeavingStart(LeavingPlan):
+    """What the SENDCo gives when a pupil leaves the roll."""
+
+    @field_validator("leaving_date")
+    @classmethod
+    def _left(cls, day: dt.date) -> dt.date:
+        return plausible(day, "the leaving date")
+
+    @field_validator("dual_registration_learned_on")
+    @classmethod
+    def _learned(cls, day: dt.date | None) -> dt.date | None:
+        return None if day is None else plausible(day, "that date")
+
+
 class LeavingInput(BaseModel):
     case: CaseRef
     started_by: Actor
-    start: LeavingStart
+    start: LeavingPlan
 
 
 class TransferSent(BaseModel):

@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.schemas import Actor, CaseRef, Recipient
     from domain.timelines import LeavingFacts, TimelineEntry, leaving_timeline
     from domain.transitions import ReturnMade
-    from workflows.deadlines import HEADTEACHER, SENDCO
+    from workflows.deadlines import HEADTEACHER, SENDCO, Deadline
     from workflows.kit import CaseWorkflow, day, iso, rule_context
     from workflows.process import Process, action
 
@@ -157,19 +157,21 @@ class Leaving(CaseWorkflow):
         if self.start.has_sen_file:
             self.track("sen-file", TITLES["sen-file"], SENDCO, self.did("sen-file"))
 
-    async def ask_for_acknowledgement(self, sent: TransferSent) -> None:
+    def expect_acknowledgement(self, sent: TransferSent) -> Deadline:
+        """The receiving SENDCo's acknowledgement, due a configured number of school days after sending."""
         self.facts = self.facts.model_copy(update={"sen_file_sent_on": sent.sent_on})
-        receiver = self.receiving_school
-        watch = self.track(
+        return self.track(
             "sen-file-acknowledged",
             TITLES["sen-file-acknowledged"],
-            receiver,
+            self.receiving_school,
             self.did("sen-file-acknowledged"),
         )
+
+    async def ask_for_acknowledgement(self, sent: TransferSent, watch: Deadline) -> None:
         await self.email(
             "sen-file-sent",
             "tr-sen-file",
-            [receiver],
+            [self.receiving_school],
             {
                 "sent_on": iso(sent.sent_on),
                 "method": sent.method,
@@ -206,10 +208,11 @@ class Leaving(CaseWorkflow):
         """Record the day the CTF and record, or the SEN file (and how, securely), went to the new school."""
         step = STEP_OF[sent.item]
         self.done_on[step] = sent.sent_on
+        acknowledgement = self.expect_acknowledgement(sent) if sent.item == "sen_file" else None
         how = f" by {sent.method.strip()}" if sent.method.strip() else ""
         await self.io.log("sent", f"{SENT_WORDS[sent.item]} sent on {day(sent.sent_on)}{how}", sent.actor)
-        if sent.item == "sen_file":
-            await self.ask_for_acknowledgement(sent)
+        if acknowledgement is not None:
+            await self.ask_for_acknowledgement(sent, acknowledgement)
         self.show()
         return step
 
