@@ -79,6 +79,7 @@ async def leaver(
 ):  # type: ignore[no-untyped-def]
     """`await leaver(calendar, **start)`: a new pupil (with an open records request) leaving today."""
     cases = StartedCases(request, time_env, PROCESS, RECORDED)
+    others: list[CaseDriver] = []
     smtp.clear()
     staff = people(sendco, headteacher, teacher)
 
@@ -93,9 +94,8 @@ async def leaver(
             id=other_ref.workflow_id,
             task_queue=task_queue,
         )
-        other = cases.add(
-            CaseDriver(env=time_env, engine=engine, case=other_ref, handle=other_handle, **staff)
-        )
+        other = CaseDriver(env=time_env, engine=engine, case=other_ref, handle=other_handle, **staff)
+        others.append(other)  # stopped here, not saved: only the leaving case's history is recorded
         await other.at_step("preparing")
         await eventually(lambda: other.deadline_at("respond"))
 
@@ -123,6 +123,8 @@ async def leaver(
         return r, other
 
     yield start
+    for other in others:
+        await other.stop()
     await cases.close()
 
 
