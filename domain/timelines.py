@@ -138,18 +138,25 @@ def review_due(facts: AnnualReviewFacts) -> date:
     return within_12_months(facts.cycle_start)
 
 
+def phase_transfer_deadline(
+    transfer: Transfer, year: int | None = None, when: date | None = None
+) -> tuple[str, date] | None:
+    """(rule id, date) by which a transfer's amended plan naming the next setting must be final."""
+    if transfer == "phase":
+        assert year is not None
+        return "PT-15FEB", date(year, 2, 15)
+    if transfer == "post16":
+        assert year is not None
+        return "PT-31MAR", date(year, 3, 31)
+    if transfer == "post16_other":
+        assert when is not None
+        return "PT-POST16", add_months(when, -_offset("PT-POST16"))
+    return None
+
+
 def transfer_deadline(facts: AnnualReviewFacts) -> tuple[str, date] | None:
     """(rule id, date) by which the transfer's amended plan must be final, or None outside a transfer year."""
-    if facts.transfer == "phase":
-        assert facts.transfer_year is not None
-        return "PT-15FEB", date(facts.transfer_year, 2, 15)
-    if facts.transfer == "post16":
-        assert facts.transfer_year is not None
-        return "PT-31MAR", date(facts.transfer_year, 3, 31)
-    if facts.transfer == "post16_other":
-        assert facts.transfer_date is not None
-        return "PT-POST16", add_months(facts.transfer_date, -_offset("PT-POST16"))
-    return None
+    return phase_transfer_deadline(facts.transfer, facts.transfer_year, facts.transfer_date)
 
 
 def transfer_latest_meeting(facts: AnnualReviewFacts) -> date | None:
@@ -454,3 +461,34 @@ def leaving_timeline(facts: LeavingFacts, calendar: SchoolYearCalendar | None = 
             )
         )
     return sorted(entries, key=lambda e: e.due)
+
+
+# --- transitions: phase transfer ----------------------------------------------------------------
+
+
+class PhaseTransferFacts(BaseModel):
+    """What a phase transfer's timeline depends on."""
+
+    plan: Literal["ehc_plan", "sen_support"] = Field(description="an EHC plan, or SEN support")
+    transfer: Literal["phase", "post16"] = Field(default="phase", description="phase: 15 Feb; post16: 31 Mar")
+    transfer_year: int = Field(ge=2000, le=2100, description="the calendar year of the transfer (September)")
+
+
+def summer_term_before(calendar: SchoolYearCalendar, transfer_year: int) -> SchoolTerm:
+    """The summer term before a September transfer, on the school's calendar."""
+    return school_term(calendar, date(transfer_year, 5, 1))
+
+
+def phase_transfer_timeline(
+    facts: PhaseTransferFacts, calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """An EHC plan: the amended plan naming the next setting final by PT-15FEB (or PT-31MAR), and the review
+    meeting by PT-LATEST-MEETING (the annual review's dates). SEN support has no statutory date: the
+    transition meeting with the receiving school is set in the summer term."""
+    if facts.plan != "ehc_plan":
+        return []
+    deadline = phase_transfer_deadline(facts.transfer, facts.transfer_year)
+    assert deadline is not None
+    rule_id, final = deadline
+    latest = add_weeks(final, -_offset("PT-LATEST-MEETING"))
+    return [_entry("review-meeting", "PT-LATEST-MEETING", latest), _entry("final-plan", rule_id, final)]

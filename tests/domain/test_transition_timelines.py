@@ -12,10 +12,12 @@ from domain.dates import SchoolYearCalendar
 from domain.timelines import (
     JoiningFacts,
     LeavingFacts,
+    PhaseTransferFacts,
     TimelineEntry,
     joining_timeline,
     la_transfer_due,
     leaving_timeline,
+    phase_transfer_timeline,
 )
 
 # Half-term 26-30 Oct 2026, an INSET day on Mon 2 Nov.
@@ -88,3 +90,14 @@ def test_a_leaver_not_to_a_school_has_only_the_deletion_return_and_a_dual_regist
         "TR-DUALREG",
         date(2026, 11, 19),
     )
+
+
+def test_phase_transfer_dates_for_an_ehc_plan_and_none_for_sen_support() -> None:
+    ehc = PhaseTransferFacts(plan="ehc_plan", transfer="phase", transfer_year=2027)
+    assert steps(phase_transfer_timeline(ehc)) == [
+        ("review-meeting", "PT-LATEST-MEETING", date(2026, 11, 23)),  # 15 Feb less 12 weeks
+        ("final-plan", "PT-15FEB", date(2027, 2, 15)),
+    ]
+    post16 = PhaseTransferFacts(plan="ehc_plan", transfer="post16", transfer_year=2027)
+    assert steps(phase_transfer_timeline(post16))[-1] == ("final-plan", "PT-31MAR", date(2027, 3, 31))
+    assert phase_transfer_timeline(PhaseTransferFacts(plan="sen_support", transfer_year=2027)) == []

@@ -26,6 +26,7 @@ def test_every_process_is_registered_once_and_run_by_the_worker() -> None:
         "joining",
         "leaving",
         "needs_assessment",
+        "phase_transfer",
         "records_request",
     }
     assert {p.workflow for p in PROCESSES.values()} == set(WORKFLOWS)
