@@ -78,7 +78,7 @@ class MeetingHeld(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-class FinalPlanIssued(BaseModel):
+class AmendedPlanIssued(BaseModel):
     """The LA issued the amended plan naming the next setting."""
 
     model_config = ConfigDict(

@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.dates import SchoolYearCalendar
     from domain.phase_transfer import (
-        FinalPlanIssued,
+        AmendedPlanIssued,
         MeetingHeld,
         PhaseTransferInput,
         PhaseTransferStart,
@@ -61,7 +61,7 @@ class PhaseTransfer(CaseWorkflow):
         self.summer: SchoolTerm = summer_term_before(self.calendar, inp.start.transfer_year)
         self.meeting: TransitionMeeting | None = None
         self.held: MeetingHeld | None = None
-        self.final: FinalPlanIssued | None = None
+        self.final: AmendedPlanIssued | None = None
 
     @workflow.run
     async def run(self, inp: PhaseTransferInput) -> str:
@@ -206,7 +206,7 @@ class PhaseTransfer(CaseWorkflow):
         self.not_future(held.held_on)
 
     @action("Record the amended plan naming the next setting", steps=[PhaseTransferStep.planning])
-    async def record_final_plan(self, final: FinalPlanIssued) -> str:
+    async def record_amended_plan(self, final: AmendedPlanIssued) -> str:
         """Record the day the LA issued the amended EHC plan naming the next setting."""
         self.final = final
         await self.io.log(
@@ -216,7 +216,7 @@ class PhaseTransfer(CaseWorkflow):
         )
         return "recorded"
 
-    def validate_record_final_plan(self, final: FinalPlanIssued) -> None:
+    def validate_record_amended_plan(self, final: AmendedPlanIssued) -> None:
         if self.start.plan != "ehc_plan":
             raise ApplicationError("only a pupil with an EHC plan has an amended plan", type="Conflict")
         if self.final is not None:

@@ -124,7 +124,10 @@ async def joiner(
 
 
 def first_bank_holiday_after(day: dt.date) -> dt.date:
-    return min(d for year in (day.year, day.year + 1) for d in bank_holidays(year) if d > day)
+    """The first bank holiday on a weekday after day (a Christmas on a Saturday has its Monday)."""
+    return min(
+        d for year in (day.year, day.year + 1) for d in bank_holidays(year) if d > day and d.weekday() < 5
+    )
 
 
 async def test_ehc_plan_pupil_from_another_la_over_a_bank_holiday_starts_an_annual_review(

@@ -10,7 +10,7 @@ import pytest
 
 from domain.dates import SchoolYearCalendar, add_weeks, english_date
 from domain.phase_transfer import (
-    FinalPlanIssued,
+    AmendedPlanIssued,
     MeetingHeld,
     PhaseTransferInput,
     PhaseTransferStart,
@@ -107,8 +107,8 @@ async def test_ehc_plan_transfer_follows_the_pt_dates_and_a_late_la_is_told(move
 
     # The plan comes two days late: done late, and the case closes.
     await r.skip_to(final_due + 2 * DAY)
-    issued = FinalPlanIssued(actor=r.sendco, issued_on=final_due + 2 * DAY, setting="Oakfield Secondary")
-    await r.update("record_final_plan", issued)
+    issued = AmendedPlanIssued(actor=r.sendco, issued_on=final_due + 2 * DAY, setting="Oakfield Secondary")
+    await r.update("record_amended_plan", issued)
     assert await r.outcome() == "transferred"
     assert r.status("final-plan") == "met_late" and r.case_row().status == "closed"
     [noted] = r.chronology("final-plan")
