@@ -143,7 +143,9 @@ def assert_closed_by_leaving(other: CaseDriver, leaving_on: dt.date, reason: str
 async def test_leaver_ctf_falls_after_the_half_term_and_the_inset_day(leaver, time_env, smtp):  # type: ignore[no-untyped-def]
     today = english_date(await time_env.get_current_time())
     school = half_term_around(today)
-    r, other = await leaver(school.calendar, has_sen_file=True, reason="Moved house")
+    r, other = await leaver(
+        school.calendar, has_sen_file=True, reason="Moved house", dual_registration_learned_on=today
+    )
 
     # The pupil's other open case is closed at once, with the reason; its workflow is cancelled.
     await eventually(lambda: other.case_row().status == "closed")
@@ -161,6 +163,8 @@ async def test_leaver_ctf_falls_after_the_half_term_and_the_inset_day(leaver, ti
     assert (r.due("ctf"), r.deadline_at("ctf").rule_id) == (ctf_due, "TR-CTF")  # type: ignore[union-attr]
     assert (r.due("sen-file"), r.deadline_at("sen-file").rule_id) == (ctf_due, "TR-SEN-FILE")  # type: ignore[union-attr]
     assert (r.due("deletion-return"), r.status("deletion-return")) == (today, "pending")
+    dual = await eventually(lambda: r.deadline_at("dual-registration"))
+    assert (dual.rule_id, dual.due) == ("TR-DUALREG", ctf_due)  # the headteacher learned of it today
     [opened] = r.chronology("case-opened")
     assert opened.actor == f"staff:{r.sendco.staff_id}"
     assert opened.detail == f"Left the roll on {today:%d %b %Y} for another school. Reason: Moved house"
@@ -177,6 +181,7 @@ async def test_leaver_ctf_falls_after_the_half_term_and_the_inset_day(leaver, ti
     await r.skip_to(sent_on)
     assert r.status("ctf") == "pending" and not r.outbox("escalation")
     await r.record("record_sent", TransferSent(actor=r.sendco, item="ctf", sent_on=sent_on))
+    await r.record("record_sent", TransferSent(actor=r.sendco, item="dual_registration", sent_on=sent_on))
     with pytest.raises(ValidationError, match="say how the SEN file was sent securely"):
         TransferSent(actor=r.sendco, item="sen_file", sent_on=sent_on)
     method = "Secure file transfer (S2S)"
@@ -201,7 +206,7 @@ async def test_leaver_ctf_falls_after_the_half_term_and_the_inset_day(leaver, ti
     ] * 4
     assert r.case_row().status == "closed"
     staff_steps = [c.action for c in r.chronology() if c.actor != "engine"]
-    assert staff_steps == ["case-opened", "deletion-return", "sent", "sent", "sen-file-acknowledged"]
+    assert staff_steps == ["case-opened", "deletion-return", "sent", "sent", "sent", "sen-file-acknowledged"]
     assert not r.outbox("escalation") and not r.outbox("overdue")
 
 
