@@ -127,7 +127,7 @@ class Joining(CaseWorkflow):
         return {
             "admission_date": iso(self.start.admission_date),
             "sen": self.start.sen,
-            "done": {step: iso(on) for step, on in self.done_on.items()},
+            **{f"{step.replace('-', '_')}_done_on": iso(on) for step, on in self.done_on.items()},
             "annual_review_case": self.annual_review_case,
             "sen_support_case": self.sen_support_case,
         }

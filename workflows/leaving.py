@@ -134,7 +134,7 @@ class Leaving(CaseWorkflow):
             "leaving_date": iso(self.start.leaving_date),
             "destination": self.destination,
             "receiving_school_id": self.receiving_school_id,
-            "done": {step: iso(on) for step, on in self.done_on.items()},
+            **{f"{step.replace('-', '_')}_done_on": iso(on) for step, on in self.done_on.items()},
             "cases_closed": self.cases_closed,
         }
 
