@@ -181,7 +181,8 @@ def close_open_cases(
     session: Session, *, pupil_id: int, school_id: int, keep: str, reason: str, actor: str, at: dt.datetime
 ) -> list[Case]:
     """Close the pupil's open cases other than `keep`: each closed with the reason, its waiting deadlines
-    cancelled, a chronology entry (keyed: a retry adds nothing). The caller commits."""
+    cancelled, a chronology entry (keyed: a retry adds nothing). Returns every case `keep` has closed, so a
+    retry after a lost reply still names them. The caller commits."""
     waiting = (DeadlineStatus.pending, DeadlineStatus.missed, DeadlineStatus.escalated)
     query = select(Case).where(
         Case.pupil_id == pupil_id,
@@ -208,4 +209,7 @@ def close_open_cases(
             at=at,
             key=f"closed-by:{keep}",
         )
-    return closed
+    session.flush()
+    earlier = select(ChronologyEntry.case_id).where(ChronologyEntry.key == f"closed-by:{keep}")
+    ids = {c.id for c in closed} | set(session.exec(earlier))
+    return list(session.exec(select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.started_at))))
