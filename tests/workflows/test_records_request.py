@@ -162,7 +162,7 @@ async def test_on_time_request_is_met_and_closed(request_for, smtp):  # type: ig
     assert approved.actor == f"staff:{r.head.staff_id}"
     assert r.case_row().next_action.startswith("Give the parent access to the record")
     await r.disclose(today)
-    assert await r.handle.result() == "met"
+    assert await r.outcome() == "met"
 
     case = r.case_row()
     assert (case.status, case.step) == ("closed", "closed")
@@ -209,7 +209,7 @@ async def test_rejected_then_resubmitted_and_approved(request_for):  # type: ign
     )
     assert decided[1].recipients == [SENDCO_EMAIL] and decided[1].subject.startswith(f"Approved: {RELEASE}")
     await r.disclose()
-    assert await r.handle.result() == "met"
+    assert await r.outcome() == "met"
 
     assert r.deadline().status == "met" and r.case_row().status == "closed"
     actions = [c.action for c in r.chronology() if c.actor != "engine"]
@@ -252,7 +252,7 @@ async def test_late_request_is_reminded_escalated_and_shows_done_late(request_fo
     await r.decide(approve=True)
     await r.at_step("disclosing")
     await r.disclose(due + 3 * DAY)
-    await r.handle.result()
+    await r.outcome()
     assert r.case_row().status == "closed"
     row = r.deadline()
     assert english_date(row.completed_at) == due + 3 * DAY  # type: ignore[arg-type]
@@ -361,6 +361,5 @@ async def test_request_over_christmas_counts_only_the_school_days_of_the_schools
     reminded = [english_date(e.at) for e in r.chronology("reminder-sent")]
     assert reminded == sorted({on_or_before_tuesday(due - 7 * DAY), on_or_before_tuesday(due - DAY)})
     await r.disclose(due)
-    with time_env.auto_time_skipping_disabled():
-        assert await r.handle.result() == "met"
+    assert await r.outcome() == "met"
     assert r.deadline().status == "met" and not r.outbox("escalation")
