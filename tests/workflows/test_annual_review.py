@@ -752,7 +752,7 @@ async def test_cease_ends_the_case_with_the_dispute_window_shown(review, time_en
     decided = meeting + 14 * DAY
     await r.skip_to(decided)
     await r.decide("cease")
-    assert await r.outcome() == "ceased"
+    assert await r.handle.result() == "ceased"
 
     case = r.case_row()
     assert case.status == "closed" and case.step == "closed"

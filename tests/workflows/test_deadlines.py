@@ -80,8 +80,7 @@ async def test_on_time_reminds_the_sendco_on_her_working_day_and_is_met(
     assert deadline_row(engine, case.case_id).status == "pending"
 
     await handle.execute_update(DeadlineProbe.complete)
-    with time_env.auto_time_skipping_disabled():  # a run with no timer left: the clock stays
-        assert await handle.result() == "met"
+    assert await handle.result() == "met"
     row = deadline_row(engine, case.case_id)
     assert (row.status, row.due, row.rule_id) == ("met", due, "AR-REPORT")
     assert row.met_at is not None and row.escalated_at is None
@@ -115,8 +114,7 @@ async def test_late_step_is_reminded_missed_escalated_and_escalated_again(
     )
 
     await handle.execute_update(DeadlineProbe.complete)
-    with time_env.auto_time_skipping_disabled():  # a run with no timer left: the clock stays
-        assert await handle.result() == "met_late"
+    assert await handle.result() == "met_late"
     row = deadline_row(engine, case.case_id)  # done late: shown as done, no longer outstanding
     assert row.status == "met_late" and row.completed_at is not None and row.met_at is None
     assert row.missed_at is not None and row.escalated_at is not None  # its history is kept
@@ -161,8 +159,7 @@ async def test_due_date_change_replans_every_timer_and_records_who_and_why(
     assert not chronology(engine, case.case_id, "deadline-missed")
 
     await handle.execute_update(DeadlineProbe.complete)
-    with time_env.auto_time_skipping_disabled():  # a run with no timer left: the clock stays
-        assert await handle.result() == "met"
+    assert await handle.result() == "met"
 
 
 async def test_a_step_done_after_its_due_date_is_late_even_before_the_breach_timer_fires(
@@ -172,8 +169,7 @@ async def test_a_step_done_after_its_due_date_is_late_even_before_the_breach_tim
     case = new_case()
     handle = await start(time_env, probe_queue, case, today - 3 * DAY, "sendco")  # already overdue
     await handle.execute_update(DeadlineProbe.complete)
-    with time_env.auto_time_skipping_disabled():  # a run with no timer left: the clock stays
-        assert await handle.result() == "met_late"
+    assert await handle.result() == "met_late"
     row = deadline_row(engine, case.case_id)
     assert row.status == "met_late" and row.met_at is None and row.completed_at is not None
     assert not chronology(engine, case.case_id, "deadline-met")

@@ -263,7 +263,7 @@ async def test_final_plan_sets_provision_e_and_starts_the_annual_review(request_
     await r.update(
         "record_issued_plan", FinalPlanIssued(actor=r.sendco, issued_on=issued, needs=["SLCN", "SEMH"])
     )
-    assert await r.outcome() == "plan-issued"
+    assert await r.handle.result() == "plan-issued"
     pupil = r.pupil()
     assert (pupil.sen_provision, pupil.needs) == ("E", ["SLCN", "SEMH"])
     found = r.rows()
@@ -320,7 +320,7 @@ async def test_decision_not_to_assess_shows_the_right_to_appeal_and_closes(reque
     decided = today + 30 * DAY
     await r.skip_to(decided)
     await r.decide("not_assess")
-    assert await r.outcome() == "not-assessed"
+    assert await r.handle.result() == "not-assessed"
 
     case = r.case_row()
     assert (case.status, case.step) == ("closed", "closed")
