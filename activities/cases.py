@@ -1,5 +1,5 @@
 """Side effects on the register and on other cases that a process causes: a pupil's SEN provision, a
-linked case opened for the same pupil."""
+linked case opened for the same pupil, the pupil's other cases closed when the pupil leaves."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.schemas import CaseRef, LinkedCase, ProvisionChange
+from domain.schemas import CaseClosing, CaseRef, LinkedCase, ProvisionChange
 from infra.database import get_engine, session_scope
 from store import case_service, chronology
 from store.casework import Case
@@ -83,4 +83,21 @@ def set_provision(change: ProvisionChange) -> None:
         raise ApplicationError(refused.reason, type="ProvisionRefused", non_retryable=True) from None
 
 
-CASE_ACTIVITIES = [open_linked_case, set_provision]
+@activity.defn(name="close_pupil_cases")
+def close_pupil_cases(closing: CaseClosing) -> list[str]:
+    """Close the pupil's other open cases with the reason; their workflow ids, for the caller to cancel."""
+    by = closing.by
+    with session_scope() as session:
+        closed = case_service.close_open_cases(
+            session,
+            pupil_id=by.pupil_id,
+            school_id=by.school_id,
+            keep=by.case_id,
+            reason=closing.reason,
+            actor=closing.actor.label,
+            at=closing.at,
+        )
+        return [case.workflow_id for case in closed]
+
+
+CASE_ACTIVITIES = [open_linked_case, set_provision, close_pupil_cases]

@@ -40,7 +40,7 @@ def days_phrase(days: int) -> str:
 
 def who(owner: str) -> str:
     """A role or agency kind in words: 'la_sen' -> 'the local authority SEN team'."""
-    words = RECIPIENT_WORDS.get(owner)
+    words = RECIPIENT_WORDS.get(owner.split(":")[0])  # "other:12": an agency of the register
     return words[1] if words else owner.replace("_", " ")
 
 

@@ -220,3 +220,12 @@ class ProvisionChange(BaseModel):
     school_id: int
     provision: str = Field(description="a census SEN provision code: E, K or N")
     needs: list[str] = Field(default_factory=list, description="ranked census need codes, at most two")
+
+
+class CaseClosing(BaseModel):
+    """Close the pupil's other open cases, with the reason (the pupil has left the school)."""
+
+    by: CaseRef = Field(description="the case that closes them")
+    reason: str = Field(min_length=1, max_length=500)
+    actor: Actor
+    at: dt.datetime = Field(description="the event time of the closing, as the closing case knows it")

@@ -17,6 +17,7 @@ from domain.dates import (
     add_days,
     add_months,
     add_weeks,
+    add_working_days,
     inclusive_window_end,
     within_12_months,
     within_months,
@@ -137,18 +138,25 @@ def review_due(facts: AnnualReviewFacts) -> date:
     return within_12_months(facts.cycle_start)
 
 
+def phase_transfer_deadline(
+    transfer: Transfer, year: int | None = None, when: date | None = None
+) -> tuple[str, date] | None:
+    """(rule id, date) by which a transfer's amended plan naming the next setting must be final."""
+    if transfer == "phase":
+        assert year is not None
+        return "PT-15FEB", date(year, 2, 15)
+    if transfer == "post16":
+        assert year is not None
+        return "PT-31MAR", date(year, 3, 31)
+    if transfer == "post16_other":
+        assert when is not None
+        return "PT-POST16", add_months(when, -_offset("PT-POST16"))
+    return None
+
+
 def transfer_deadline(facts: AnnualReviewFacts) -> tuple[str, date] | None:
     """(rule id, date) by which the transfer's amended plan must be final, or None outside a transfer year."""
-    if facts.transfer == "phase":
-        assert facts.transfer_year is not None
-        return "PT-15FEB", date(facts.transfer_year, 2, 15)
-    if facts.transfer == "post16":
-        assert facts.transfer_year is not None
-        return "PT-31MAR", date(facts.transfer_year, 3, 31)
-    if facts.transfer == "post16_other":
-        assert facts.transfer_date is not None
-        return "PT-POST16", add_months(facts.transfer_date, -_offset("PT-POST16"))
-    return None
+    return phase_transfer_deadline(facts.transfer, facts.transfer_year, facts.transfer_date)
 
 
 def transfer_latest_meeting(facts: AnnualReviewFacts) -> date | None:
@@ -354,3 +362,133 @@ def graduated_approach_timeline(
         _entry("annual-report", "GA-ANNUAL-REPORT", report),
     ]
     return sorted(entries, key=lambda e: e.due)
+
+
+# --- transitions: pupils joining and leaving -----------------------------------------------------
+
+
+def la_transfer_due(moved_on: date, old_la_aware_on: date | None = None) -> date:
+    """TR-LA-TRANSFER: the day of the move when the old LA knew 15 working days before, else 15 working
+    days after it learned of the move (working days: England's bank holidays left out)."""
+    aware = old_la_aware_on or moved_on
+    notice = _offset("TR-LA-TRANSFER")
+    if add_working_days(aware, notice) <= moved_on:
+        return moved_on
+    return add_working_days(aware, notice)
+
+
+class JoiningFacts(BaseModel):
+    """What a joiner's timeline depends on: the admission, and a plan moving from another LA."""
+
+    admission_date: date = Field(description="the day the pupil was entered in the admission register")
+    has_sen: bool = Field(default=False, description="an EHC plan or SEN support: the SEN file, parents met")
+    parents_meeting_school_days: int = Field(default=10, ge=1, le=40)
+    moved_on: date | None = Field(default=None, description="the family moved from another LA (EHC plan)")
+    old_la_aware_on: date | None = Field(default=None, description="when the old LA learned of the move")
+    plan_transferred_on: date | None = Field(default=None, description="when the plan reached the new LA")
+
+    @field_validator("plan_transferred_on")
+    @classmethod
+    def _transferred_after_move(cls, day: date | None, info: ValidationInfo) -> date | None:
+        if day is not None and info.data.get("moved_on") is None:
+            raise ValueError("give the day the family moved (moved_on) first")
+        return day
+
+
+def joining_timeline(facts: JoiningFacts, calendar: SchoolYearCalendar | None = None) -> list[TimelineEntry]:
+    """The LA's new-pupil return (calendar days), the previous school's records and SEN file (school days),
+    meeting the parents (school days) and, for a plan moving LA, its transfer clocks (working days, weeks)."""
+    calendar = calendar or SchoolYearCalendar()
+    start = facts.admission_date
+    records_due = calendar.add_school_days(start, _offset("TR-CTF"))
+    entries = [
+        _entry("new-pupil-return", "TR-NEW-PUPIL-RETURN", add_days(start, _offset("TR-NEW-PUPIL-RETURN"))),
+        _entry("records", "TR-CTF", records_due),
+    ]
+    if facts.has_sen:
+        entries += [
+            _entry("sen-file", "TR-SEN-FILE", records_due),
+            _entry(
+                "parents-meeting",
+                "GA-PARENT-MEETINGS",
+                calendar.add_school_days(start, facts.parents_meeting_school_days),
+            ),
+        ]
+    if facts.moved_on is not None:
+        transfer = la_transfer_due(facts.moved_on, facts.old_la_aware_on)
+        transferred = facts.plan_transferred_on or transfer
+        entries += [
+            _entry("la-transfer", "TR-LA-TRANSFER", transfer),
+            _entry(
+                "new-la-contact", "TR-NEW-LA-CONTACT", add_weeks(transferred, _offset("TR-NEW-LA-CONTACT"))
+            ),
+        ]
+    return sorted(entries, key=lambda e: e.due)
+
+
+class LeavingFacts(BaseModel):
+    """What a leaver's timeline depends on: the day the pupil left the roll, and what goes where."""
+
+    leaving_date: date = Field(description="the day the pupil's name left the admission register")
+    to_school: bool = Field(default=True, description="leaving for another school: the CTF and record")
+    has_sen_file: bool = Field(default=False, description="an SEN file to send to the receiving SENDCo")
+    sen_file_sent_on: date | None = Field(default=None, description="when the SEN file was sent")
+    acknowledge_school_days: int = Field(default=5, ge=1, le=20)
+    dual_registration_learned_on: date | None = Field(
+        default=None, description="the headteacher learned the pupil is also registered at another school"
+    )
+
+
+def leaving_timeline(facts: LeavingFacts, calendar: SchoolYearCalendar | None = None) -> list[TimelineEntry]:
+    """The deletion return (no later than deletion), the CTF and record (TR-CTF: 15 school days after
+    leaving the roll), the SEN file with them and its acknowledgement, and a dual registration's CTF."""
+    calendar = calendar or SchoolYearCalendar()
+    left = facts.leaving_date
+    entries = [_entry("deletion-return", "TR-DELETION-RETURN", left)]
+    if facts.to_school:
+        ctf_due = calendar.add_school_days(left, _offset("TR-CTF"))
+        entries.append(_entry("ctf", "TR-CTF", ctf_due))
+        if facts.has_sen_file:
+            entries.append(_entry("sen-file", "TR-SEN-FILE", ctf_due))
+            if facts.sen_file_sent_on is not None:
+                acknowledge = calendar.add_school_days(facts.sen_file_sent_on, facts.acknowledge_school_days)
+                entries.append(_entry("sen-file-acknowledged", "TR-SEN-FILE", acknowledge))
+    if facts.dual_registration_learned_on is not None:
+        learned = facts.dual_registration_learned_on
+        entries.append(
+            _entry(
+                "dual-registration", "TR-DUALREG", calendar.add_school_days(learned, _offset("TR-DUALREG"))
+            )
+        )
+    return sorted(entries, key=lambda e: e.due)
+
+
+# --- transitions: phase transfer ----------------------------------------------------------------
+
+
+class PhaseTransferFacts(BaseModel):
+    """What a phase transfer's timeline depends on."""
+
+    plan: Literal["ehc_plan", "sen_support"] = Field(description="an EHC plan, or SEN support")
+    transfer: Literal["phase", "post16"] = Field(default="phase", description="phase: 15 Feb; post16: 31 Mar")
+    transfer_year: int = Field(ge=2000, le=2100, description="the calendar year of the transfer (September)")
+
+
+def summer_term_before(calendar: SchoolYearCalendar, transfer_year: int) -> SchoolTerm:
+    """The summer term before a September transfer, on the school's calendar."""
+    return school_term(calendar, date(transfer_year, 5, 1))
+
+
+def phase_transfer_timeline(
+    facts: PhaseTransferFacts, calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """An EHC plan: the amended plan naming the next setting final by PT-15FEB (or PT-31MAR), and the review
+    meeting by PT-LATEST-MEETING (the annual review's dates). SEN support has no statutory date: the
+    transition meeting with the receiving school is set in the summer term."""
+    if facts.plan != "ehc_plan":
+        return []
+    deadline = phase_transfer_deadline(facts.transfer, facts.transfer_year)
+    assert deadline is not None
+    rule_id, final = deadline
+    latest = add_weeks(final, -_offset("PT-LATEST-MEETING"))
+    return [_entry("review-meeting", "PT-LATEST-MEETING", latest), _entry("final-plan", rule_id, final)]

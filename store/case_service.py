@@ -20,6 +20,7 @@ from store.casework import (
     DeadlineStatus,
     OutboxMessage,
 )
+from store.chronology import append as append_entry
 from store.register import School
 
 
@@ -174,3 +175,41 @@ def outbox_query(
     if status:
         query = query.where(OutboxMessage.status == status)
     return query
+
+
+def close_open_cases(
+    session: Session, *, pupil_id: int, school_id: int, keep: str, reason: str, actor: str, at: dt.datetime
+) -> list[Case]:
+    """Close the pupil's open cases other than `keep`: each closed with the reason, its waiting deadlines
+    cancelled, a chronology entry (keyed: a retry adds nothing). Returns every case `keep` has closed, so a
+    retry after a lost reply still names them. The caller commits."""
+    waiting = (DeadlineStatus.pending, DeadlineStatus.missed, DeadlineStatus.escalated)
+    query = select(Case).where(
+        Case.pupil_id == pupil_id,
+        Case.school_id == school_id,
+        Case.status == CaseStatus.open,
+        Case.id != keep,
+    )
+    closed = list(session.exec(query.order_by(col(Case.started_at))))
+    for case in closed:
+        case.status, case.step, case.next_action = CaseStatus.closed, "closed", f"Nothing: {reason}"
+        case.closed_at = case.updated_at = case.recorded_at = at
+        session.add(case)
+        for row in session.exec(
+            select(Deadline).where(Deadline.case_id == case.id, col(Deadline.status).in_(waiting))
+        ):
+            row.status, row.recorded_at = DeadlineStatus.cancelled, at
+            session.add(row)
+        append_entry(
+            session,
+            case_id=case.id,
+            actor=actor,
+            action="case-closed",
+            detail=f"Case closed: {reason} (closed by case {keep[:8]})",
+            at=at,
+            key=f"closed-by:{keep}",
+        )
+    session.flush()
+    earlier = select(ChronologyEntry.case_id).where(ChronologyEntry.key == f"closed-by:{keep}")
+    ids = {c.id for c in closed} | set(session.exec(earlier))
+    return list(session.exec(select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.started_at))))

@@ -370,10 +370,6 @@ class SupportCase(CaseWorkflow):
         }
 
     # --- checks the actions share -----------------------------------------------------------------
-    def not_future(self, when: date) -> None:
-        if when > self.today:
-            raise ApplicationError(f"{day(when)} is in the future: enter the day it happened", type="Invalid")
-
     def require_open(self) -> None:
         if self.outcome is not None:
             raise ApplicationError("this cycle has been reviewed: the next one is starting", type="Conflict")

@@ -10,13 +10,14 @@ everything so it is unique in the case across cycles (`key`). The generic action
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.schemas import (
         Actor,
         ApprovalDecision,
+        CaseClosing,
         CaseRef,
         ChronologyNote,
         DeadlineRecord,
@@ -110,6 +112,11 @@ class CaseWorkflow:
     @property
     def today(self) -> date:
         return self.io.today
+
+    def not_future(self, when: date) -> None:
+        """Refuse a day that has not come yet (for something that has happened)."""
+        if when > self.today:
+            raise ApplicationError(f"{day(when)} is in the future: enter the day it happened", type="Invalid")
 
     # --- deadlines --------------------------------------------------------------------------------
     def deadline(
@@ -253,6 +260,17 @@ class CaseWorkflow:
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
         return ref
+
+    async def close_pupil_cases(self, reason: str, actor: Actor) -> int:
+        """Close the pupil's other open cases with the reason, and cancel their workflows; how many closed."""
+        closing = CaseClosing(by=self.io.case, reason=reason, actor=actor, at=workflow.now())
+        workflow_ids: list[str] = await workflow.execute_activity(
+            "close_pupil_cases", closing, result_type=list[str], **RECORD_OPTIONS
+        )
+        for workflow_id in workflow_ids:
+            with contextlib.suppress(FailureError):  # it had already ended: its record is closed all the same
+                await workflow.get_external_workflow_handle(workflow_id).cancel()
+        return len(workflow_ids)
 
     la_late_template = ""  # the process's email telling the parents the LA is late
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from workflows import annual_review, graduated_approach, needs_assessment, records_request
+from workflows import (
+    annual_review,
+    graduated_approach,
+    joining,
+    leaving,
+    needs_assessment,
+    phase_transfer,
+    records_request,
+)
 from workflows.process import Process
 
 PROCESSES: dict[str, Process] = {
@@ -12,6 +20,9 @@ PROCESSES: dict[str, Process] = {
         annual_review.PROCESS,
         needs_assessment.PROCESS,
         graduated_approach.PROCESS,
+        joining.PROCESS,  # transitions: joining, leaving, and the records request above
+        leaving.PROCESS,
+        phase_transfer.PROCESS,
     )
 }
 GENERIC_TEMPLATES = ("approval-request", "approval-decided", "reminder", "escalation", "overdue")

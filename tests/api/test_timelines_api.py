@@ -48,6 +48,38 @@ def test_records_request_preview_counts_school_days(as_sendco):  # type: ignore[
     assert entry["due"] == "2027-01-15"
 
 
+def test_joining_preview_shows_the_la_transfer_clocks_in_working_days(as_sendco):  # type: ignore[no-untyped-def]
+    # Admitted Mon 30 Nov 2026, moved Fri 27 Nov with no notice; default terms (the test school has none).
+    facts = {"admission_date": "2026-11-30", "has_sen": True, "moved_on": "2026-11-27"}
+    r = as_sendco.post("/api/v1/timelines/preview", json={"process": "joining", "facts": facts})
+    assert r.status_code == 200, r.text
+    by_step = {e["step"]: (e["rule_id"], e["due"], e["unit"]) for e in r.json()}
+    assert by_step == {
+        "new-pupil-return": ("TR-NEW-PUPIL-RETURN", "2026-12-05", "days"),
+        "parents-meeting": ("GA-PARENT-MEETINGS", "2026-12-14", "cadence"),
+        "la-transfer": ("TR-LA-TRANSFER", "2026-12-18", "working days"),
+        "records": ("TR-CTF", "2027-01-04", "school days"),  # 1-18 Dec (14), then 4 Jan
+        "sen-file": ("TR-SEN-FILE", "2027-01-04", "school days"),
+        "new-la-contact": ("TR-NEW-LA-CONTACT", "2027-01-29", "calendar weeks"),
+    }
+
+
+def test_leaving_preview_counts_the_ctf_over_half_term(as_sendco):  # type: ignore[no-untyped-def]
+    # Left Fri 16 Oct 2026: 19-23 Oct, (default half-term 26-30 Oct), 2-6 and 9-13 Nov.
+    facts = {"leaving_date": "2026-10-16", "has_sen_file": True}
+    r = as_sendco.post("/api/v1/timelines/preview", json={"process": "leaving", "facts": facts})
+    assert r.status_code == 200, r.text
+    assert [(e["step"], e["rule_id"], e["due"]) for e in r.json()] == [
+        ("deletion-return", "TR-DELETION-RETURN", "2026-10-16"),
+        ("ctf", "TR-CTF", "2026-11-13"),
+        ("sen-file", "TR-SEN-FILE", "2026-11-13"),
+    ]
+    far = as_sendco.post(
+        "/api/v1/timelines/preview", json={"process": "leaving", "facts": {"leaving_date": "2101-01-04"}}
+    )
+    assert far.status_code == 422 and far.json()["errors"][0]["field"] == "facts.leaving_date"
+
+
 def test_bad_preview_requests_say_which_field(as_sendco, api_url):  # type: ignore[no-untyped-def]
     import httpx
 

@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.dates import english_date
 from domain.schemas import Actor, CaseRef, Role
-from store.casework import Approval, Case, ChronologyEntry, OutboxMessage
+from store.casework import Approval, Case, ChronologyEntry, Deadline, OutboxMessage
 from tests.workflows.recorder import Recorder
 
 
@@ -89,6 +89,12 @@ class CaseDriver:
         if target > now:
             await self.env.sleep(target - now)
 
+    async def outcome(self) -> Any:
+        """The run's result, without letting the test server skip time while it waits (a case with no timer
+        left would otherwise see the clock jump years ahead before its last write is taken)."""
+        with self.env.auto_time_skipping_disabled():
+            return await self.handle.result()
+
     async def update(self, name: str, payload: Any) -> Any:
         return await self.handle.execute_update(name, payload)
 
@@ -122,6 +128,12 @@ class CaseDriver:
                 OutboxMessage.case_id == self.case_id, OutboxMessage.template == template
             )
             return list(s.exec(query.order_by(OutboxMessage.id)))
+
+    def deadline_at(self, key: str) -> Deadline | None:
+        """The case's deadline row of that key (its step, in a one-cycle case), once written."""
+        with Session(self.engine) as s:
+            query = select(Deadline).where(Deadline.case_id == self.case_id, Deadline.key == key)
+            return s.exec(query).first()
 
     def pending_approval(self) -> Approval | None:
         with Session(self.engine) as s:

@@ -106,8 +106,13 @@ async def request_for(request, time_env, task_queue, new_case, engine, smtp, sen
     cases = StartedCases(request, time_env, PROCESS, RECORDED)
     smtp.clear()
 
-    async def start(received: dt.date | None = None) -> Request:
+    async def start(received: dt.date | None = None, calendar: SchoolYearCalendar | None = None) -> Request:
         case = new_case(PROCESS)
+        if calendar is not None:  # the school's own terms and INSET days
+            terms, inset = list(calendar.terms), sorted(calendar.inset_days)
+            case = case.model_copy(
+                update={"calendar": case.calendar.model_copy(update={"terms": terms, "inset_days": inset})}
+            )
         received = received or english_date(await time_env.get_current_time())
         staff = people(sendco, headteacher, teacher)
         inp = RecordsRequestInput(case=case, request_received=received, started_by=staff["sendco"])
@@ -157,7 +162,7 @@ async def test_on_time_request_is_met_and_closed(request_for, smtp):  # type: ig
     assert approved.actor == f"staff:{r.head.staff_id}"
     assert r.case_row().next_action.startswith("Give the parent access to the record")
     await r.disclose(today)
-    assert await r.handle.result() == "met"
+    assert await r.outcome() == "met"
 
     case = r.case_row()
     assert (case.status, case.step) == ("closed", "closed")
@@ -204,7 +209,7 @@ async def test_rejected_then_resubmitted_and_approved(request_for):  # type: ign
     )
     assert decided[1].recipients == [SENDCO_EMAIL] and decided[1].subject.startswith(f"Approved: {RELEASE}")
     await r.disclose()
-    assert await r.handle.result() == "met"
+    assert await r.outcome() == "met"
 
     assert r.deadline().status == "met" and r.case_row().status == "closed"
     actions = [c.action for c in r.chronology() if c.actor != "engine"]
@@ -247,7 +252,7 @@ async def test_late_request_is_reminded_escalated_and_shows_done_late(request_fo
     await r.decide(approve=True)
     await r.at_step("disclosing")
     await r.disclose(due + 3 * DAY)
-    await r.handle.result()
+    await r.outcome()
     assert r.case_row().status == "closed"
     row = r.deadline()
     assert english_date(row.completed_at) == due + 3 * DAY  # type: ignore[arg-type]
@@ -314,3 +319,47 @@ async def test_change_due_date_replans_reminders_and_escalation(request_for):  #
     assert at_dates(r.chronology("deadline-escalated")) == [new + DAY]
     [escalation] = r.outbox("escalation")
     assert escalation.recipients == [HEAD_EMAIL] and ", 1 day late (" in escalation.subject
+
+
+async def test_request_over_christmas_counts_only_the_school_days_of_the_schools_calendar(
+    request_for, time_env
+):  # type: ignore[no-untyped-def]
+    # The school breaks up on the last Friday before 20 December and comes back on the first Monday from
+    # 4 January with an INSET day; the request arrives a week before the end of term.
+    now = english_date(await time_env.get_current_time())
+    year = now.year if dt.date(now.year, 12, 6) >= now else now.year + 1
+    last_day = dt.date(year, 12, 20)
+    while last_day.weekday() != 4:
+        last_day -= DAY
+    received = last_day - 7 * DAY
+    back = dt.date(year + 1, 1, 4)
+    while back.weekday() != 0:
+        back += DAY
+    school = SchoolYearCalendar(
+        terms=((dt.date(year, 9, 2), last_day), (back, dt.date(year + 1, 3, 26))),
+        inset_days=frozenset({back}),
+    )
+    await time_env.sleep(
+        dt.datetime.combine(received, dt.time(12), dt.UTC) - await time_env.get_current_time()
+    )
+    r = await request_for(received, school)
+
+    # 5 school days before Christmas, none in the holiday nor on the INSET day, 10 after: the second
+    # Monday after the INSET day.
+    due = back + 14 * DAY
+    row = await eventually(r.deadline_row)
+    assert (row.due, row.rule_id, row.status) == (due, "TR-RECORDS-ACCESS", "pending")
+    assert school.add_school_days(received, 15) == due
+
+    # Nothing is due over Christmas: no reminder, no escalation until the reminders a week before.
+    await r.skip_to(back)
+    assert not r.outbox("reminder") and not r.outbox("escalation") and r.deadline().status == "pending"
+    await r.submit()
+    await r.decide(approve=True)
+    await r.at_step("disclosing")
+    await r.skip_to(due)
+    reminded = [english_date(e.at) for e in r.chronology("reminder-sent")]
+    assert reminded == sorted({on_or_before_tuesday(due - 7 * DAY), on_or_before_tuesday(due - DAY)})
+    await r.disclose(due)
+    assert await r.outcome() == "met"
+    assert r.deadline().status == "met" and not r.outbox("escalation")
