@@ -132,7 +132,8 @@ async def test_a_records_request_through_the_pages(
         }
         late_url = f"/cases/{api.post('/api/v1/cases', json=body).json()['id']}"
     late = page.locator("tbody tr", has=page.locator(f'a[href="{late_url}"]'))
-    for _ in range(80):  # its row appears once its projection is written (another late case may be listed)
+    shown_by = time.monotonic() + 60  # its row appears once its projection is written (under load, later)
+    while time.monotonic() < shown_by:  # (another test's late case may be listed meanwhile)
         await page.goto("/cases?status=open")
         if await late.count():
             break
