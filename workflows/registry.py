@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflows import annual_review, graduated_approach, needs_assessment, records_request
+from workflows import annual_review, ep_referral, graduated_approach, needs_assessment, records_request
 from workflows.process import Process
 
 PROCESSES: dict[str, Process] = {
@@ -12,6 +12,7 @@ PROCESSES: dict[str, Process] = {
         annual_review.PROCESS,
         needs_assessment.PROCESS,
         graduated_approach.PROCESS,
+        ep_referral.PROCESS,
     )
 }
 GENERIC_TEMPLATES = ("approval-request", "approval-decided", "reminder", "escalation", "overdue")

@@ -1,0 +1,46 @@
+"""The EP allocation as referrals draw on it: reserve an estimate, book what a visit used, release."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from temporalio import activity
+
+from domain.dates import ENGLAND
+from domain.ep_referral import AllocationAnswer, AllocationBooking, AllocationFigures, AllocationRequest
+from infra.database import session_scope
+from store import ep_allocation
+
+
+def _figures(public: ep_allocation.AllocationPublic) -> AllocationFigures:
+    return AllocationFigures.model_validate(public.model_dump(include=set(AllocationFigures.model_fields)))
+
+
+@activity.defn(name="reserve_ep_allocation")
+def reserve_ep_allocation(request: AllocationRequest) -> AllocationAnswer:
+    """Reserve the referral's estimate in the school year the activity was scheduled in (in England).
+
+    An estimate beyond what remains is reserved only when the headteacher approved the overrun.
+    """
+    scheduled = activity.info().scheduled_time if activity.in_activity() else dt.datetime.now(dt.UTC)
+    with session_scope() as session:
+        reserved, figures = ep_allocation.reserve(
+            session,
+            school_id=request.school_id,
+            case_id=request.case_id,
+            amount=request.amount,
+            today=scheduled.astimezone(ENGLAND).date(),
+            allow_overrun=request.allow_overrun,
+        )
+        return AllocationAnswer(reserved=reserved, figures=_figures(figures))
+
+
+@activity.defn(name="book_ep_allocation")
+def book_ep_allocation(booking: AllocationBooking) -> AllocationFigures | None:
+    """What the visit used replaces the reservation; used None releases it."""
+    with session_scope() as session:
+        figures = ep_allocation.book(session, case_id=booking.case_id, used=booking.used)
+        return _figures(figures) if figures else None
+
+
+EP_ALLOCATION_ACTIVITIES = [reserve_ep_allocation, book_ep_allocation]
