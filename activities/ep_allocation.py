@@ -1,13 +1,21 @@
-"""The EP allocation as referrals draw on it: reserve an estimate, book what a visit used, release."""
+"""The EP allocation as referrals draw on it (reserve an estimate, book what a visit used, release), and a
+referral's recommendations sent to the pupil's SEN support case."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from temporalio import activity
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.dates import ENGLAND
-from domain.ep_referral import AllocationAnswer, AllocationBooking, AllocationFigures, AllocationRequest
+from domain.ep_referral import (
+    AdviceForSupportCase,
+    AllocationAnswer,
+    AllocationBooking,
+    AllocationFigures,
+    AllocationRequest,
+)
 from infra.database import session_scope
 from store import ep_allocation
 
@@ -43,4 +51,17 @@ def book_ep_allocation(booking: AllocationBooking) -> AllocationFigures | None:
         return _figures(figures) if figures else None
 
 
-EP_ALLOCATION_ACTIVITIES = [reserve_ep_allocation, book_ep_allocation]
+@activity.defn(name="send_specialist_advice")
+async def send_specialist_advice(sent: AdviceForSupportCase) -> bool:
+    """Give the SEN support case the recommendations (an Update); False when that case has ended."""
+    handle = activity.client().get_workflow_handle(sent.workflow_id)
+    try:
+        await handle.execute_update("specialist_advice", sent.advice)
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            return False
+        raise
+    return True
+
+
+EP_ALLOCATION_ACTIVITIES = [reserve_ep_allocation, book_ep_allocation, send_specialist_advice]

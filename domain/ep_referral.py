@@ -378,3 +378,10 @@ class SpecialistAdvice(BaseModel):
     specialist: str
     received_on: dt.date
     recommendations: list[str]
+
+
+class AdviceForSupportCase(BaseModel):
+    """The recommendations, for the SEN support case of that workflow id."""
+
+    workflow_id: str
+    advice: SpecialistAdvice

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.dates import SchoolYearCalendar
     from domain.ep_referral import (
         LIFT_OUTCOME_WORDS,
+        AdviceForSupportCase,
         AllocationAnswer,
         AllocationBooking,
         AllocationFigures,
@@ -291,7 +292,8 @@ class EPReferral(CaseWorkflow):
         answer = self.answer
         assert answer is not None
         if not answer.accepted:
-            self.outcome = f"{self.settings.title.capitalize()} declined the referral: {answer.reason}"
+            title = self.settings.title
+            self.outcome = f"{title[0].upper()}{title[1:]} declined the referral: {answer.reason}"
             await self.book(None)
             return False
         self.facts = self.facts.model_copy(update={"accepted_on": answer.answered_on})
@@ -348,11 +350,10 @@ class EPReferral(CaseWorkflow):
             received_on=received,
             recommendations=recommendations,
         )
-        try:
-            await workflow.get_external_workflow_handle(self.inp.support_case).signal(
-                "specialist_advice", advice
-            )
-        except Exception:  # the support case has ended: nothing to add it to
+        sent = AdviceForSupportCase(workflow_id=self.inp.support_case, advice=advice)
+        if not await workflow.execute_activity(
+            "send_specialist_advice", sent, result_type=bool, **RECORD_OPTIONS
+        ):
             self.io.remark(
                 "recommendations-not-added", "The SEN support case is closed: add them to its record"
             )

@@ -210,11 +210,12 @@ class GraduatedApproach(SupportCase):
                 "evidence": evidence.model_dump(),
                 "year_group": inp.year_group,
             },
+            child=False,  # this case continues as new each cycle: the referral runs on its own
         )
         self.io.remark("ep-referral-opened", f"EP referral opened as case {ref.case_id[:8]}", actor)
 
-    @workflow.signal
-    def specialist_advice(self, advice: SpecialistAdvice) -> None:
+    @workflow.update
+    async def specialist_advice(self, advice: SpecialistAdvice) -> str:
         """A specialist's report came back (a linked referral): its recommendations are for the next plan."""
         self.recommendations = [*self.recommendations, *advice.recommendations][-20:]
         self.io.remark(
@@ -223,6 +224,7 @@ class GraduatedApproach(SupportCase):
             f"(case {advice.from_case_id[:8]}) recommends: " + "; ".join(advice.recommendations),
         )
         self.show()
+        return "added"
 
     async def request_needs_assessment(self, outcome: ReviewOutcome) -> None:
         assert self.support_plan is not None

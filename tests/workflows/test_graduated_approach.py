@@ -213,7 +213,7 @@ async def support_for(
 
 # --- the scenarios ---------------------------------------------------------------------------------
 async def test_three_cycles_stepping_up_to_a_specialist(support_for, smtp):  # type: ignore[no-untyped-def]
-    start, _ = support_for
+    start, cases = support_for
     r = await start()
     today = await r.today()
 
@@ -297,6 +297,24 @@ async def test_three_cycles_stepping_up_to_a_specialist(support_for, smtp):  # t
     assert referral.detail.startswith(
         "Referral to an educational psychologist recorded at the review of cycle 3"
     )
+    # The EP referral is a linked case of its own (tests/workflows/test_ep_referral.py follows it).
+    with Session(r.engine) as s:
+        [ep] = [
+            c
+            for c in s.exec(select(Case).where(Case.process == "ep_referral"))
+            if c.facts.get("linked_from") == r.case_id
+        ]
+    [opened] = r.chronology("ep-referral-opened")
+    assert opened.detail == f"EP referral opened as case {ep.id[:8]}"
+    ep_ref = CaseRef(
+        case_id=ep.id,
+        workflow_id=ep.workflow_id,
+        process="ep_referral",
+        pupil_id=ep.pupil_id,
+        school_id=ep.school_id,
+    )
+    handle = r.env.client.get_workflow_handle(ep.workflow_id)
+    cases.add(CaseDriver(r.env, r.engine, ep_ref, handle, r.sendco, r.head, r.teacher))
     assert [e.detail.split(".")[0] for e in r.chronology("next-cycle")] == [
         "Decision: another cycle of SEN support",
         "Decision: another cycle of SEN support",
