@@ -591,12 +591,15 @@ class EPReferral(CaseWorkflow):
         return self.outcome or "Nothing more on this referral"
 
     def view(self) -> dict[str, Any]:
-        f = self.figures
+        """The referral in words and dates (flat, as the case page lists it)."""
+        f, lift = self.figures, self.lift
         return {
-            "service": self.settings.service,
-            "route": self.settings.route,
-            "estimate": self.inp.estimate if self.settings.draws_on_allocation else None,
-            "allocation": f.model_dump() if f else None,
+            "service": self.settings.title,
+            "route": "a LIFT meeting"
+            if self.settings.route == "lift"
+            else "a visit or consultation, then a report",
+            "estimate": self.needs if self.settings.draws_on_allocation else None,
+            "allocation": f"{self.left(f)} ({f.label}, EP-ALLOCATION)" if f else None,
             "consent": None if self.consent is None else ("given" if self.consent.given else "refused"),
             "consent_on": iso(self.consent.answered_on) if self.consent else None,
             "service_answer": None
@@ -605,18 +608,16 @@ class EPReferral(CaseWorkflow):
             "proposed_on": iso(self.answer.proposed_on) if self.answer else None,
             "visit_held": iso(self.visit.held_on) if self.visit else None,
             "report_received": iso(self.report.received_on) if self.report else None,
-            "recommendations": self.report.recommendations
-            if self.report
-            else (self.lift.advice if self.lift else []),
+            "recommendations": self.report.recommendations if self.report else (lift.advice if lift else []),
             "lift_meeting": iso(self.meeting.meeting_on) if self.meeting else None,
-            "lift_outcome": self.lift.outcome if self.lift else None,
+            "lift_outcome": LIFT_OUTCOME_WORDS[lift.outcome] if lift else None,
             "follow_ups": [
-                {"action": f.action, "by": f.by, "done_on": iso(self.follow_ups_done.get(n))}
-                for n, f in enumerate(self.lift.follow_ups, 1)
+                f"{n}. {u.action}"
+                + (f" (done {day(self.follow_ups_done[n])})" if n in self.follow_ups_done else "")
+                for n, u in enumerate(lift.follow_ups, 1)
             ]
-            if self.lift
+            if lift
             else [],
-            "support_case": self.inp.support_case,
         }
 
 

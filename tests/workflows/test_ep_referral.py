@@ -21,6 +21,7 @@ from domain.dates import SchoolYearCalendar, add_weeks, english_date, last_weekd
 from domain.ep_referral import (
     ConsentAnswer,
     EPReferralInput,
+    EPReferralStart,
     Evidence,
     FollowUpDone,
     LiftMeeting,
@@ -40,6 +41,7 @@ from store.register import Parent, Pupil, PupilParent, School, Staff
 from tests.workflows.case_driver import CaseDriver, StartedCases, eventually
 from tests.workflows.test_graduated_approach import support_for  # noqa: F401  (the SEN support fixture)
 from workflows.ep_referral import EPReferral
+from workflows.registry import PROCESSES
 
 DAY = dt.timedelta(days=1)
 PROCESS = "ep_referral"
@@ -180,7 +182,7 @@ async def referral_for(request, time_env, task_queue, engine, pupil, smtp):  # t
             settings=settings,
             question="Why does reading not improve despite two cycles of phonics support?",
             evidence=EVIDENCE,
-            year_group=4,
+            year_group=extra.pop("year_group", 4),
             estimate=estimate if estimate is not None else settings.default_estimate,
             **extra,  # type: ignore[arg-type]
         )
@@ -230,6 +232,8 @@ async def test_consent_given_late_after_chasing_then_visit_and_report(referral_f
         "consent": ("EP-CONSENT", chase_on, "parent", "pending"),
         "consent-escalation": ("EP-CONSENT", escalate_on, "sendco", "pending"),
     }
+    preview = PROCESSES[PROCESS].preview({"consent_asked": today.isoformat()}, r.calendar)
+    assert {e.step: (e.rule_id, e.due) for e in preview} == {k: (d.rule_id, d.due) for k, d in rows.items()}
     [asked] = await eventually(lambda: r.wire("ep-consent-request"))
     assert asked["To"].addresses[0].addr_spec == r.parent_email
     assert asked["Subject"].startswith("Your consent, please, for Kit's referral to the EP service, by")
@@ -616,7 +620,11 @@ async def test_a_lift_referral_with_papers_chased_before_the_meeting(referral_fo
     await r.update("complete_follow_up", FollowUpDone(actor=r.sendco, number=1, done_on=await r.today()))
     case = await r.at_step("closed")
     assert case.next_action == "LIFT outcome: outreach support; every follow-up action done"
-    assert case.view["follow_ups"][0]["done_on"] == (await r.today()).isoformat()
+    done = f"{await r.today():%d %b %Y}"
+    assert case.view["follow_ups"] == [
+        f"1. Book the outreach visit (done {done})",
+        f"2. Share the advice with staff (done {done})",
+    ]
 
 
 async def test_a_speech_and_language_referral_takes_the_same_steps(referral_for):  # type: ignore[no-untyped-def]
@@ -684,3 +692,21 @@ def _decision(key: str, actor: Actor, approve: bool, comment: str = ""):  # type
     from domain.schemas import ApprovalDecision
 
     return ApprovalDecision(key=key, approve=approve, comment=comment, actor=actor)
+
+
+async def test_a_young_person_of_16_consents_for_themselves(referral_for):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="the young person consents at 16 or over"):
+        EPReferralStart(question="q", evidence=EVIDENCE, year_group=10, consent_from="young_person")
+    start, _ = referral_for
+    r = await start("ep", allocated=20, consent_from="young_person", year_group=12)
+    await r.at_step("consent")
+    rows = await eventually(lambda: len(r.rows()) == 2 and r.rows())
+    assert rows["consent"].owner == "sendco"  # the SENDCo asks them: the register holds no address for them
+    [asked] = await eventually(lambda: r.chronology("consent-requested"))
+    assert asked.detail.startswith("Ask the young person (16 or over) for their consent by")
+    assert not r.outbox("ep-consent-request")
+    assert "Record the young person's answer" in r.case_row().next_action
+    await r.consent()
+    [sent] = await eventually(lambda: r.wire("ep-referral"))
+    assert "The young person consented on" in body(sent)
+    assert r.chronology("consent-recorded")[0].detail.startswith("The young person consented on")
