@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from domain.dates import SchoolYearCalendar, add_weeks, english_date, last_weekday_on_or_before
 from domain.ep_referral import (
+    SERVICES,
     ConsentAnswer,
     EPReferralInput,
     EPReferralStart,
@@ -627,14 +628,18 @@ async def test_a_lift_referral_with_papers_chased_before_the_meeting(referral_fo
     ]
 
 
-async def test_a_speech_and_language_referral_takes_the_same_steps(referral_for):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("service", ["salt", "paediatrician"])
+async def test_a_speech_and_language_referral_takes_the_same_steps(referral_for, service):  # type: ignore[no-untyped-def]
+    """Speech and language therapy (and a community paediatrician): consent, submission, visit and report,
+    on the service's own settings."""
+    settings = SERVICES[service]
     start, _ = referral_for
-    r = await start("salt", allocated=20)
+    r = await start(service, allocated=20)
     year = school_year_of(await r.today())
     await r.at_step("consent")
     assert r.figures(year).reserved == 0  # only the EP service draws on the allocation
     [asked] = await eventually(lambda: r.wire("ep-consent-request"))
-    assert "referral to speech and language therapy" in asked["Subject"]
+    assert f"referral to {settings.title}" in asked["Subject"]
     await r.consent()
     await r.at_step("with-service")
     [sent] = await eventually(lambda: r.wire("ep-referral"))
@@ -644,20 +649,20 @@ async def test_a_speech_and_language_referral_takes_the_same_steps(referral_for)
     visit = await eventually(lambda: r.rows().get("visit"))
     assert (visit.rule_id, visit.due, visit.owner) == (
         "EP-VISIT",
-        r.calendar.add_school_days(accepted_on, 45),
+        r.calendar.add_school_days(accepted_on, settings.visit_school_days),
         "health",
     )
     await r.skip_to(proposed)
     await r.update("record_visit", VisitHeld(actor=r.sendco, held_on=proposed))
     report = await eventually(lambda: r.rows().get("report"))
-    assert (report.rule_id, report.due) == ("EP-REPORT", add_weeks(proposed, 4))  # the service's own setting
+    assert (report.rule_id, report.due) == ("EP-REPORT", add_weeks(proposed, settings.report_weeks))
     await r.update(
         "record_report",
         ReportReceived(actor=r.sendco, received_on=await r.today(), summary="Expressive language delay"),
     )
     await r.at_step("closed")
     [shared] = await eventually(lambda: r.wire("ep-report"))
-    assert shared["Subject"].startswith("The report from speech and language therapy for Kit")
+    assert shared["Subject"].startswith(f"The report from {settings.title} for Kit")
     assert r.figures(year).referrals == []
 
 
