@@ -161,6 +161,8 @@ class EPReferral(CaseWorkflow):
 
     @staticmethod
     def left(f: AllocationFigures) -> str:
+        if f.remaining < 0:
+            return f"{amount(-f.remaining, f.unit)} over the {amount(f.allocated, f.unit)} agreed"
         return f"{amount(f.remaining, f.unit)} of {amount(f.allocated, f.unit)} remain"
 
     async def drawing_on_allocation(self) -> bool:
@@ -200,6 +202,7 @@ class EPReferral(CaseWorkflow):
         return self.inp.consent_from == "parent"
 
     async def consenting(self) -> bool:
+        self.facts = self.facts.model_copy(update={"consent_asked": self.today})  # after any approval
         self.show(EPStep.consent)
         chase_on = self.due("consent")
         if self.by_parents:

@@ -352,6 +352,8 @@ async def test_an_overrun_the_headteacher_approves(referral_for):  # type: ignor
     assert (figures.allocated, figures.remaining) == (4, -2)
     assert [(d.reserved, d.overrun) for d in figures.referrals] == [(6, True)]
     assert "allocation-overrun" in r.case_row().flags
+    [reserved] = r.chronology("allocation-reserved")
+    assert reserved.detail.endswith("EP allocation (EP-ALLOCATION): 2 hours over the 4 hours agreed")
     await eventually(lambda: r.outbox("ep-consent-request"))
     [approved] = r.chronology("approval-approved")
     assert approved.actor == f"staff:{r.head.staff_id}"
