@@ -4,13 +4,14 @@ linked case opened for the same pupil, the pupil's other cases closed when the p
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 
 from pydantic import ValidationError
 from sqlmodel import Session
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from domain.schemas import CaseClosing, CaseRef, LinkedCase, ProvisionChange
+from domain.schemas import CaseClosing, CaseRef, LinkedCase, LinkedStart, ProvisionChange
 from infra.database import get_engine, session_scope
 from store import case_service, chronology
 from store.casework import Case
@@ -59,6 +60,16 @@ def open_linked_case(link: LinkedCase) -> CaseRef:
     )
 
 
+@activity.defn(name="start_linked_case")
+async def start_linked_case(start: LinkedStart) -> None:
+    """Start the linked case's workflow on this worker's task queue (once: a retry finds it started)."""
+    ref = start.case
+    with suppress(WorkflowAlreadyStartedError):
+        await activity.client().start_workflow(
+            ref.process, start.input, id=ref.workflow_id, task_queue=activity.info().task_queue
+        )
+
+
 def _first_staff(session: Session, case_id: str) -> int:
     case = session.get(Case, case_id)
     assert case is not None
@@ -100,4 +111,4 @@ def close_pupil_cases(closing: CaseClosing) -> list[str]:
         return [case.workflow_id for case in closed]
 
 
-CASE_ACTIVITIES = [open_linked_case, set_provision, close_pupil_cases]
+CASE_ACTIVITIES = [open_linked_case, start_linked_case, set_provision, close_pupil_cases]

@@ -129,6 +129,7 @@ class GraduatedApproachInput(BaseModel):
     annual_report_due: dt.date | None = None
     annual_reports: int = Field(default=0, ge=0)
     referrals: list[str] = Field(default_factory=list, description="specialists referred to, in words")
+    recommendations: list[str] = Field(default_factory=list, description="specialists' recommendations")
     flags: list[str] = Field(default_factory=list)
 
 

@@ -213,6 +213,13 @@ class LinkedCase(BaseModel):
     started_by: Actor
 
 
+class LinkedStart(BaseModel):
+    """A linked case's workflow, started on its own rather than as a child (its input as JSON)."""
+
+    case: CaseRef
+    input: dict[str, Any]
+
+
 class ProvisionChange(BaseModel):
     """The pupil's SEN provision and ranked needs on the register, as a process sets them."""
 

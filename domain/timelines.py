@@ -492,3 +492,49 @@ def phase_transfer_timeline(
     rule_id, final = deadline
     latest = add_weeks(final, -_offset("PT-LATEST-MEETING"))
     return [_entry("review-meeting", "PT-LATEST-MEETING", latest), _entry("final-plan", rule_id, final)]
+
+
+# --- a referral to the EP, LIFT or another specialist service (local practice) --------------------
+
+
+class EPReferralFacts(BaseModel):
+    """What a referral's timeline depends on: the day consent was asked, and each later step's day."""
+
+    consent_asked: date = Field(description="the day the parents (or the young person) were asked")
+    consent_chase_school_days: int = Field(default=5, ge=1, le=40)
+    consent_escalate_school_days: int = Field(default=10, ge=2, le=60)
+    accepted_on: date | None = Field(default=None, description="the service accepted the referral")
+    visit_school_days: int = Field(default=30, ge=1, le=190)
+    visit_held: date | None = Field(default=None, description="the visit or consultation was held")
+    report_weeks: int = Field(default=6, ge=1, le=52)
+    lift_meeting: date | None = Field(default=None, description="the LIFT meeting the referral goes to")
+    papers_days_before: int = Field(default=7, ge=1, le=60)
+
+
+def ep_referral_timeline(
+    facts: EPReferralFacts, calendar: SchoolYearCalendar | None = None
+) -> list[TimelineEntry]:
+    """EP-CONSENT (chased, then escalated, in school days from the request), EP-VISIT (school days from
+    acceptance), EP-REPORT (weeks from the visit); for LIFT, the papers a configured number of days before
+    the meeting (the meeting is the referral's consultation, EP-VISIT)."""
+    calendar = calendar or SchoolYearCalendar()
+    asked = facts.consent_asked
+    entries = [
+        _entry("consent", "EP-CONSENT", calendar.add_school_days(asked, facts.consent_chase_school_days)),
+        _entry(
+            "consent-escalation",
+            "EP-CONSENT",
+            calendar.add_school_days(asked, facts.consent_escalate_school_days),
+        ),
+    ]
+    if facts.accepted_on is not None:
+        entries.append(
+            _entry("visit", "EP-VISIT", calendar.add_school_days(facts.accepted_on, facts.visit_school_days))
+        )
+    if facts.visit_held is not None:
+        entries.append(_entry("report", "EP-REPORT", add_weeks(facts.visit_held, facts.report_weeks)))
+    if facts.lift_meeting is not None:
+        entries.append(
+            _entry("lift-papers", "EP-VISIT", add_days(facts.lift_meeting, -facts.papers_days_before))
+        )
+    return sorted(entries, key=lambda e: e.due)

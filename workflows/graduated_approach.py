@@ -9,8 +9,9 @@
    parents, who confirm they have seen it.
 4. Do: the class teacher logs notes and intervention sessions against the plan.
 5. Review: the meeting with the parents (invitation with .ics), progress on each outcome and the decision:
-   another cycle; a specialist (recorded on the case and flagged: no EP referral process yet); a request for
-   an EHC needs assessment (a linked case); or the end of SEN support (provision N, the parents told).
+   another cycle; a specialist (recorded on the case and flagged; an EP opens a linked EP referral case,
+   whose report's recommendations come back to this case and its next plan); a request for an EHC needs
+   assessment (a linked case); or the end of SEN support (provision N, the parents told).
 Across cycles: GA-PARENT-MEETINGS each term, GA-ANNUAL-REPORT yearly, GA-SPECIALIST after the configured
 number of cycles in a row without expected progress (workflows/graduated_approach_steps.py).
 """
@@ -22,6 +23,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.census import SenProvision
+    from domain.ep_referral import SERVICES, EPReferralInput, Evidence, SpecialistAdvice
     from domain.graduated_approach import (
         DECISION_WORDS,
         PROGRESS_WORDS,
@@ -52,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.process import STAFF_WHO_ACT, Process, action
 
 WITH_CLASS_TEACHER = (*STAFF_WHO_ACT, Role.staff)
+EP_REFERRAL_CASE = "ep-referral-case"  # a review's EP referral opens a linked case (saved histories: none)
 
 
 @workflow.defn(name="graduated_approach")
@@ -156,7 +159,7 @@ class GraduatedApproach(SupportCase):
         return await self.next_cycle()
 
     async def refer_to_specialist(self, outcome: ReviewOutcome) -> None:
-        """The EP referral process does not exist yet: the referral is recorded on the case and flagged."""
+        """The referral is recorded on the case and flagged; for an EP, a linked EP referral case opens."""
         assert outcome.specialist is not None
         who = SPECIALIST_WORDS[outcome.specialist]
         self.referrals.append(who)
@@ -168,6 +171,60 @@ class GraduatedApproach(SupportCase):
             "make the referral with the service",
             outcome.actor,
         )
+        if outcome.specialist == "ep" and workflow.patched(EP_REFERRAL_CASE):
+            await self.open_ep_referral(outcome)
+
+    async def open_ep_referral(self, outcome: ReviewOutcome) -> None:
+        """The EP referral, linked: the question, and the evidence of this cycle's plan, review and views."""
+        plan = self.support_plan
+        assert plan is not None
+        views = {s: a.summary for s, a in self.assessments.items()}
+        evidence = Evidence(
+            support_plans=f"Cycle {self.inp.cycle} of SEN support: "
+            + "; ".join(
+                f"{o} ({PROGRESS_WORDS[p]})" for o, p in zip(plan.outcomes, outcome.progress, strict=True)
+            ),
+            provision=f"{len(plan.interventions)} interventions from the provision map",
+            parents_views=views.get("parents", ""),
+            pupil_views=views.get("pupil", ""),
+        )
+        question = outcome.note.strip() or "What would help the pupil make the expected progress?"
+        settings, inp, actor = SERVICES["ep"], self.inp, outcome.actor
+        ref = await self.open_linked(
+            "ep_referral",
+            "ep-referral",
+            lambda ref: EPReferralInput(
+                case=ref,
+                started_by=actor,
+                settings=settings,
+                question=question,
+                evidence=evidence,
+                year_group=inp.year_group,
+                estimate=settings.default_estimate,
+                support_case=inp.case.workflow_id,
+            ),
+            actor,
+            {
+                "service": "ep",
+                "question": question,
+                "evidence": evidence.model_dump(),
+                "year_group": inp.year_group,
+            },
+            child=False,  # this case continues as new each cycle: the referral runs on its own
+        )
+        self.io.remark("ep-referral-opened", f"EP referral opened as case {ref.case_id[:8]}", actor)
+
+    @workflow.update
+    async def specialist_advice(self, advice: SpecialistAdvice) -> str:
+        """A specialist's report came back (a linked referral): its recommendations are for the next plan."""
+        self.recommendations = [*self.recommendations, *advice.recommendations][-20:]
+        self.io.remark(
+            "specialist-recommendations",
+            f"{advice.specialist.capitalize()}'s report of {day(advice.received_on)} "
+            f"(case {advice.from_case_id[:8]}) recommends: " + "; ".join(advice.recommendations),
+        )
+        self.show()
+        return "added"
 
     async def request_needs_assessment(self, outcome: ReviewOutcome) -> None:
         assert self.support_plan is not None
@@ -242,6 +299,7 @@ class GraduatedApproach(SupportCase):
             annual_report_due=self.annual_report_due,
             annual_reports=self.annual_reports,
             referrals=self.referrals,
+            recommendations=self.recommendations,
             flags=self.flags,
         )
         self.io.remark(

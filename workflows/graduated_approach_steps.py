@@ -70,6 +70,7 @@ class SupportCase(CaseWorkflow):
     annual_reports: int
     without_progress: int
     referrals: list[str]
+    recommendations: list[str]
     watchers: list[asyncio.Task[None]]
     term: SchoolTerm | None
 
@@ -93,6 +94,7 @@ class SupportCase(CaseWorkflow):
         self.terms_settled = list(inp.terms_settled)
         self.annual_reports, self.without_progress = inp.annual_reports, inp.without_progress
         self.referrals, self.watchers, self.term = list(inp.referrals), [], None
+        self.recommendations = list(inp.recommendations)
 
     # --- who and when -----------------------------------------------------------------------------
     @property
@@ -255,6 +257,7 @@ class SupportCase(CaseWorkflow):
             "interventions": len(plan.interventions),
             "review_on": review.isoformat(),
             "cycle": self.inp.cycle,
+            "recommendations": self.recommendations,
             **rule_context("GA-REVIEW"),
         }
         await self.email(
@@ -329,9 +332,14 @@ class SupportCase(CaseWorkflow):
                 f"GA-REVIEW; still waiting for: {waiting}), then the support plan"
             )
         if step == GAStep.plan:
+            advice = (
+                f"; build in the specialist's {len(self.recommendations)} recommendations on the case"
+                if self.recommendations
+                else ""
+            )
             return (
                 "Record the support plan: the outcomes, the provision and the review date (by default "
-                f"{day(self.default_review)}, the end of term, GA-REVIEW)"
+                f"{day(self.default_review)}, the end of term, GA-REVIEW){advice}"
             )
         if step == GAStep.do:
             seen = "" if self.plan_seen_on else "; record when the parents confirm they have seen the plan"
@@ -366,6 +374,7 @@ class SupportCase(CaseWorkflow):
             "cycles_without_expected_progress": self.without_progress,
             "annual_report_due": iso(self.annual_report_due),
             "referrals": self.referrals,
+            "recommendations": self.recommendations,
             "decision": DECISION_WORDS[self.outcome.decision] if self.outcome else None,
         }
 

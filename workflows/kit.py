@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         DueDateChange,
         Invite,
         LinkedCase,
+        LinkedStart,
         ProvisionChange,
         Recipient,
     )
@@ -245,17 +246,28 @@ class CaseWorkflow:
         build: Callable[[CaseRef], BaseModel],
         actor: Actor,
         facts: dict[str, Any],
+        *,
+        child: bool = True,
     ) -> CaseRef:
-        """Open a case of another process for the same pupil and start it (it lives on after this one)."""
+        """Open a case of another process for the same pupil and start it (it lives on after this one).
+
+        As a child workflow (abandoned when this one closes), or, with child=False, started on its own by an
+        activity: for a case this one continues as new past, which then hears nothing of the other's end.
+        """
         link = LinkedCase(
             opened_by=self.io.case, process=process, key=self.key(key), facts=facts, started_by=actor
         )
         ref: CaseRef = await workflow.execute_activity(
             "open_linked_case", link, result_type=CaseRef, **RECORD_OPTIONS
         )
+        inp = build(ref)
+        if not child:
+            start = LinkedStart(case=ref, input=inp.model_dump(mode="json"))
+            await workflow.execute_activity("start_linked_case", start, **RECORD_OPTIONS)
+            return ref
         await workflow.start_child_workflow(
             process,
-            build(ref),
+            inp,
             id=ref.workflow_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
         )

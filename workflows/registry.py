@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workflows import (
     annual_review,
+    ep_referral,
     graduated_approach,
     joining,
     leaving,
@@ -20,6 +21,7 @@ PROCESSES: dict[str, Process] = {
         annual_review.PROCESS,
         needs_assessment.PROCESS,
         graduated_approach.PROCESS,
+        ep_referral.PROCESS,
         joining.PROCESS,  # transitions: joining, leaving, and the records request above
         leaving.PROCESS,
         phase_transfer.PROCESS,

@@ -213,7 +213,7 @@ async def support_for(
 
 # --- the scenarios ---------------------------------------------------------------------------------
 async def test_three_cycles_stepping_up_to_a_specialist(support_for, smtp):  # type: ignore[no-untyped-def]
-    start, _ = support_for
+    start, cases = support_for
     r = await start()
     today = await r.today()
 
@@ -297,6 +297,24 @@ async def test_three_cycles_stepping_up_to_a_specialist(support_for, smtp):  # t
     assert referral.detail.startswith(
         "Referral to an educational psychologist recorded at the review of cycle 3"
     )
+    # The EP referral is a linked case of its own (tests/workflows/test_ep_referral.py follows it).
+    with Session(r.engine) as s:
+        [ep] = [
+            c
+            for c in s.exec(select(Case).where(Case.process == "ep_referral"))
+            if c.facts.get("linked_from") == r.case_id
+        ]
+    [opened] = r.chronology("ep-referral-opened")
+    assert opened.detail == f"EP referral opened as case {ep.id[:8]}"
+    ep_ref = CaseRef(
+        case_id=ep.id,
+        workflow_id=ep.workflow_id,
+        process="ep_referral",
+        pupil_id=ep.pupil_id,
+        school_id=ep.school_id,
+    )
+    handle = r.env.client.get_workflow_handle(ep.workflow_id)
+    cases.add(CaseDriver(r.env, r.engine, ep_ref, handle, r.sendco, r.head, r.teacher))
     assert [e.detail.split(".")[0] for e in r.chronology("next-cycle")] == [
         "Decision: another cycle of SEN support",
         "Decision: another cycle of SEN support",
@@ -332,8 +350,18 @@ async def test_a_review_that_ends_sen_support_sets_provision_n(support_for):  # 
     assert await r.handle.result() == "ended"
 
 
-async def test_a_term_without_a_parent_meeting_reminds_then_escalates(support_for):  # type: ignore[no-untyped-def]
+async def test_a_term_without_a_parent_meeting_reminds_then_escalates(support_for, time_env, engine, school):  # type: ignore[no-untyped-def]
     start, _ = support_for
+    # Start with three weeks of the term ahead, so its reminders (14 and 3 days before its end) are to come:
+    # the shared test clock may stand anywhere in a term when this test begins.
+    with Session(engine) as s:
+        held = case_service.school_calendar(s.get(School, school.id))  # type: ignore[arg-type]
+    calendar = SchoolYearCalendar.from_school(held.terms, held.inset_days)
+    now = await time_env.get_current_time()
+    term = school_term(calendar, english_date(now))
+    if term.end - english_date(now) < 21 * DAY:
+        following = school_term(calendar, term.end + DAY)
+        await time_env.sleep(dt.datetime.combine(following.start, dt.time(12), dt.UTC) - now)
     r = await start()
     today, started = await r.today(), await r.env.get_current_time()
     term = school_term(r.calendar, today)

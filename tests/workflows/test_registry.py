@@ -22,6 +22,7 @@ STAFF_MAY = {("graduated_approach", "log-session"), ("graduated_approach", "reco
 def test_every_process_is_registered_once_and_run_by_the_worker() -> None:
     assert set(PROCESSES) == {
         "annual_review",
+        "ep_referral",
         "graduated_approach",
         "joining",
         "leaving",
