@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 NOTICE_TEMPLATE = "delivery-failed"
+UNBUILDABLE = (
+    "the email cannot be built for one recipient (a line break or control character in their name or"
+    " address: correct it in the register)"
+)
 # Long header lines are allowed up to RFC 5322's 998: folding a subject of about 78 characters puts it
 # on a continuation line, which many readers (Python's own parser too) show with a leading space.
 WIRE = email.policy.SMTP.clone(max_line_length=998)
@@ -83,8 +87,7 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
     if isinstance(prepared, EmailResult):
         log.info("email %s not sent again: %s", req.key, prepared.status)
         return prepared
-    copies, total = prepared
-    refused: list[str] = []
+    copies, total, refused = prepared  # a copy that cannot be built is refused for good, as a 5xx is
     for copy in copies:  # a retry skips the copies already delivered
         try:
             await _smtp_send(copy)
@@ -144,9 +147,9 @@ def scrub(text: str) -> str:
 
 
 # --- outbox and chronology (run in a thread: the database is synchronous) ----------------------------
-def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int] | EmailResult:
-    """Settled rows short-circuit; otherwise record the row as pending (attempts+1) and render a copy
-    for each recipient not yet delivered to."""
+def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int, list[str]] | EmailResult:
+    """Settled rows short-circuit; otherwise record the row as pending (attempts+1) and build a copy for
+    each recipient not yet delivered to; the reasons for any copy that cannot be built come third."""
     with session_scope() as session:
         row = _row(session, req.key)
         if row is not None and row.status == OutboxStatus.sent:
@@ -170,10 +173,14 @@ def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int] | EmailResult:
         row.case_id = req.case_id
         row.attempts += 1
         session.add(row)
-        copies = [
-            _outgoing(req, rendered[p.email], p, settings) for p in people if p.email not in row.delivered
-        ]
-        return copies, len(people)
+        copies, unbuildable = [], []
+        for p in people:
+            if p.email not in row.delivered:
+                try:
+                    copies.append(_outgoing(req, rendered[p.email], p, settings))
+                except ValueError as exc:  # a name or address no header can carry (CR, LF): never retried
+                    unbuildable.append(scrub(f"{UNBUILDABLE}: {exc}"))
+        return copies, len(people), unbuildable
 
 
 def _render(
@@ -309,7 +316,10 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
 
 # --- MIME ---------------------------------------------------------------------------------------------
 def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: Settings) -> Outgoing:
-    """One recipient's MIME message: text and HTML alternatives, plus the .ics invitation if any."""
+    """One recipient's MIME message: text and HTML alternatives, plus the .ics invitation if any.
+
+    ValueError if it cannot be built or written out (a header value with a line break in it).
+    """
     from_name, from_addr = parseaddr(settings.mail_from)
     message = EmailMessage()
     message["Subject"] = rendered.subject
@@ -329,6 +339,7 @@ def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: S
             filename="invite.ics",
             params={"method": "REQUEST"},
         )
+    message.as_bytes(policy=WIRE)  # written out once here, so a header that cannot be fails now, not at send
     return Outgoing(message=message, sender=from_addr, address=person.email)
 
 

@@ -7,6 +7,7 @@ workflow's Update, and raises `ApiError` with the error body's status, message a
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from api.deps import actor_of
 from api.errors import ApiError, reason_of, sentence, summary
 from api.public import ActionTaken, CaseStarted, CaseView, DecisionTaken, case_view
 from api.temporal_calls import run_update, start_case
+from domain.annual_review import EARLIEST_YEAR, LATEST_YEAR
 from domain.census import SenProvision
 from domain.schemas import ApprovalDecision, CaseRef, Recipient
 from store import case_service
@@ -90,6 +92,20 @@ def _problems(err: ValidationError, prefix: str = "") -> list[dict[str, str]]:
         for e in err.errors()
         if e["loc"] != ("actor",)
     ]
+
+
+def outside_window(model: BaseModel, prefix: str = "facts") -> list[dict[str, str]]:
+    """Dates (and years) outside the years a case can run in, 2000-2100, wherever they are in the model."""
+    found = []
+    for name, value in model:
+        field = f"{prefix}.{name}" if prefix else name
+        if isinstance(value, BaseModel):
+            found += outside_window(value, field)
+            continue
+        year = value.year if isinstance(value, dt.date) else value if name.endswith("_year") else None
+        if isinstance(year, int) and not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            found.append({"field": field, "reason": f"enter a date from {EARLIEST_YEAR} to {LATEST_YEAR}"})
+    return found
 
 
 def _invalid(items: list[dict[str, Any]]) -> ApiError:
@@ -189,6 +205,8 @@ async def start(
     if pupil is None or pupil.school_id != staff.school_id:
         pupil = None
         problems.append({"field": "pupil_id", "reason": "there is no such pupil at your school"})
+    if facts is not None:
+        problems += outside_window(facts)
     if problems:
         raise _invalid(problems)
     assert pupil is not None and facts is not None
@@ -267,6 +285,8 @@ async def take_action(
         payload = spec.payload.model_validate({**body, "actor": actor_of(staff).model_dump()})
     except ValidationError as err:
         raise _invalid(_problems(err)) from err
+    if outside := outside_window(payload, ""):
+        raise _invalid(outside)
     before = (case.updated_at, case.recorded_at)
     result = await run_update(client, case.workflow_id, spec.update, payload)
     await _written(session, case, before)

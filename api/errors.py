@@ -41,6 +41,7 @@ CODES = {
     404: "not_found",
     405: "not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "invalid",
     503: "unavailable",
 }
@@ -68,7 +69,9 @@ class Problem(BaseModel):
 class ErrorBody(BaseModel):
     """Every 4xx and 503: a machine word, a sentence for a person, and the reasons by field."""
 
-    code: str = Field(description="not_found, forbidden, conflict, invalid, unavailable, unauthorized")
+    code: str = Field(
+        description="not_found, forbidden, conflict, invalid, too_large, unavailable, unauthorized"
+    )
     message: str = Field(description="What happened and what to do, in plain words")
     errors: list[Problem] = Field(default_factory=list)
 
@@ -104,6 +107,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _described("Not your role, or not your school"),
     404: _described("No such record (or not at your school), or no such action for this case"),
     409: _described("Not possible now: the reason says why"),
+    413: _described("The request body is over the limit (SEND_MAX_BODY_BYTES)"),
     422: _described("Something sent needs correcting: each field says why"),
     503: _described("The case engine is not answering: nothing was done"),
     500: {"model": InternalError, "description": "Something went wrong on our side: quote the error id"},

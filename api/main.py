@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from infra.database import get_engine
 from infra.settings import get_settings
@@ -59,6 +60,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router, responses=ERROR_RESPONSES)
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)  # outermost: before sign-in
 
     return app
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8000"
     keep_received_mail: bool = True
     codec_cors_origins: str = ""  # empty: the Temporal UI that make run starts (SEND_TEMPORAL_UI_PORT)
+    max_body_bytes: int = 3 * 1024 * 1024  # any request body; the register's CSV import is at most 2 MB
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

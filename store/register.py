@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from domain.census import NeedType, SenProvision, validate_sen_record
 from domain.schemas import Role
+from domain.text import one_line
 from domain.upn import normalise_upn
 
 # Who may create, change or delete register records.
@@ -56,7 +57,7 @@ class School(SchoolBase, table=True):
 
 
 class SchoolCreate(SchoolBase):
-    pass
+    _one_line = field_validator("name", "urn", "local_authority")(one_line)
 
 
 class SchoolPublic(SchoolBase):
@@ -72,6 +73,8 @@ class SchoolUpdate(SQLModel):
     terms: list[TermDates] | None = None
     inset_days: list[dt.date] | None = None
     sendco_working_days: list[int] | None = None
+
+    _one_line = field_validator("name", "urn", "local_authority")(one_line)
 
 
 # --- Staff ------------------------------------------------------------------
@@ -90,6 +93,8 @@ class Staff(StaffBase, table=True):
 class StaffCreate(StaffBase):
     school_id: int
 
+    _one_line = field_validator("name")(one_line)
+
 
 class StaffPublic(StaffBase):
     id: int
@@ -102,6 +107,8 @@ class StaffUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: EmailStr | None = Field(default=None, max_length=320)
     role: Role | None = None
+
+    _one_line = field_validator("name")(one_line)
 
 
 class ApiToken(SQLModel, table=True):
@@ -181,6 +188,8 @@ class Pupil(PupilBase, table=True):
 class PupilCreate(PupilBase):
     school_id: int
 
+    _one_line = field_validator("legal_name", "local_authority")(one_line)
+
 
 class PupilPublic(PupilBase):
     id: int
@@ -201,6 +210,8 @@ class PupilUpdate(SQLModel):
     _no_statement = field_validator("sen_provision", mode="before")(_reject_statement)
     _valid_upn = field_validator("upn", mode="before")(_upn)
 
+    _one_line = field_validator("legal_name", "local_authority")(one_line)
+
 
 # --- Parents and carers -----------------------------------------------------
 class ParentBase(SQLModel):
@@ -217,6 +228,8 @@ class Parent(ParentBase, table=True):
 class ParentCreate(ParentBase):
     pupil_ids: list[int] = Field(default_factory=list)
 
+    _one_line = field_validator("name", "relationship")(one_line)
+
 
 class ParentPublic(ParentBase):
     id: int
@@ -230,6 +243,8 @@ class ParentUpdate(SQLModel):
     email: EmailStr | None = Field(default=None, max_length=320)
     relationship: str | None = Field(default=None, max_length=50)
     pupil_ids: list[int] | None = None
+
+    _one_line = field_validator("name", "relationship")(one_line)
 
 
 class PupilParent(SQLModel, table=True):
@@ -253,7 +268,7 @@ class Agency(AgencyBase, table=True):
 
 
 class AgencyCreate(AgencyBase):
-    pass
+    _one_line = field_validator("name", "local_authority")(one_line)
 
 
 class AgencyPublic(AgencyBase):
@@ -267,3 +282,5 @@ class AgencyUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: EmailStr | None = Field(default=None, max_length=320)
     local_authority: str | None = Field(default=None, max_length=100)
+
+    _one_line = field_validator("name", "local_authority")(one_line)

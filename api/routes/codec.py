@@ -27,8 +27,11 @@ NOT_YOUR_SCHOOL = "These payloads are not of a case at your school, so they cann
 
 
 async def _payloads(request: Request) -> list[Payload]:
+    raw = await request.body()
     try:
-        return list(json_format.Parse(await request.body(), Payloads()).payloads)
+        if not raw.lstrip().startswith(b"{"):
+            raise json_format.ParseError("not a JSON object")
+        return list(json_format.Parse(raw, Payloads()).payloads)
     except json_format.ParseError as err:
         reason = 'send the payloads as the Temporal codec protocol describes: {"payloads": [...]}'
         raise ApiError(422, "The payloads could not be read.", [{"field": None, "reason": reason}]) from err

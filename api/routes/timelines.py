@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 
-from api.commands import process_named
+from api.commands import outside_window, process_named
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ERROR_RESPONSES, ApiError, reason_of, sentence, summary
-from domain.annual_review import EARLIEST_YEAR, LATEST_YEAR
 from domain.dates import SchoolYearCalendar
 from domain.timelines import TimelineEntry
 from store import case_service
@@ -39,18 +37,6 @@ def _refused(errors: list[Any]) -> ApiError:
     return ApiError(422, summary(items), items)
 
 
-def _outside_window(facts: BaseModel) -> list[dict[str, str]]:
-    """Dates (and years) outside the window a case can run in: a preview may look ahead, not past 2100."""
-    found = []
-    for name, value in facts:
-        year = value.year if isinstance(value, dt.date) else value if name.endswith("_year") else None
-        if isinstance(year, int) and not EARLIEST_YEAR <= year <= LATEST_YEAR:
-            found.append(
-                {"field": f"facts.{name}", "reason": f"enter a date from {EARLIEST_YEAR} to {LATEST_YEAR}"}
-            )
-    return found
-
-
 @router.post("/timelines/preview", response_model=list[TimelineEntry])
 def preview_timeline(body: PreviewRequest, staff: CurrentStaff, session: SessionDep) -> Any:
     """Every deadline the process would set, counted on the signed-in staff member's school calendar.
@@ -66,7 +52,7 @@ def preview_timeline(body: PreviewRequest, staff: CurrentStaff, session: Session
         facts = process.facts.model_validate(body.facts)
     except ValidationError as err:
         raise _refused(err.errors()) from err
-    if outside := _outside_window(facts):
+    if outside := outside_window(facts):
         raise ApiError(422, summary(outside), outside)
     try:
         return process.timeline(facts, SchoolYearCalendar.from_school(cal.terms, cal.inset_days))
