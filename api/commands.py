@@ -271,11 +271,20 @@ async def _written(session: Session, case: Case, before: tuple[Any, Any]) -> Non
 
 
 async def take_action(
-    *, session: Session, client: Client, staff: Staff, case_id: str, action: str, body: dict[str, Any]
+    *,
+    session: Session,
+    client: Client,
+    staff: Staff,
+    case_id: str,
+    action: str,
+    body: dict[str, Any],
+    key: str | None = None,
 ) -> ActionTaken:
     """Run an action's Update on a case: 404 unknown case or action, 409 closed or refused, 422 bad payload.
 
-    Field names in the reasons are the payload's own (`meeting_at`), as the JSON body names them.
+    Field names in the reasons are the payload's own (`meeting_at`), as the JSON body names them. The key
+    (the Idempotency-Key header, or the form's own) makes the Update's id, so sending it again returns the
+    first answer instead of doing the action twice.
     """
     case = case_of(session, case_id, staff)
     spec = action_of(case, action)
@@ -288,7 +297,8 @@ async def take_action(
     if outside := outside_window(payload, ""):
         raise _invalid(outside)
     before = (case.updated_at, case.recorded_at)
-    result = await run_update(client, case.workflow_id, spec.update, payload)
+    update_id = f"{action}:{staff.id}:{key or uuid.uuid4()}"
+    result = await run_update(client, case.workflow_id, spec.update, payload, update_id)
     await _written(session, case, before)
     return ActionTaken(case_id=case_id, action=action, result=str(result), case=view_of(session, case))
 
@@ -308,5 +318,7 @@ async def decide(
     if case.status == CaseStatus.closed:
         raise ApiError(status.HTTP_409_CONFLICT, "This case is closed: nothing more can be decided.")
     decision = ApprovalDecision(key=approval.key, approve=approve, comment=comment, actor=actor_of(staff))
-    result = await run_update(client, case.workflow_id, "decide_approval", decision)
+    result = await run_update(
+        client, case.workflow_id, "decide_approval", decision, f"decide:{approval_id}:{approve}"
+    )
     return DecisionTaken(approval_id=approval_id, case_id=case.id, result=str(result))

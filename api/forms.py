@@ -216,6 +216,15 @@ def form_fields(
     return fields
 
 
+ACTION_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def action_key(form: FormData) -> str | None:
+    """The key the page gave this form (so a second submission is the same action), if it is one of ours."""
+    key = form.get("action_key")
+    return key if isinstance(key, str) and ACTION_KEY.match(key) else None
+
+
 def submitted(fields: Sequence[FormField], form: FormData) -> Values:
     """What the person entered, by control name, to show again if the form is refused."""
     return {f.name: form.getlist(f.name) if f.kind in MULTI else str(form.get(f.name) or "") for f in fields}

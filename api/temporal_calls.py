@@ -33,6 +33,11 @@ ERROR_STATUS = {"Forbidden": 403, "Conflict": 409, "Invalid": 422}
 NO_WORKER = "No worker is answering: the case engine is not running, so nothing was done. Try again shortly."
 UNREACHABLE = "The case engine cannot be reached just now, so nothing was done. Try again in a minute."
 CASE_OVER = "This case has finished: nothing more can be done on it."
+NOT_CONFIRMED = (
+    "The case has this action but the engine has not carried it out yet (no worker is answering). It will"
+    " be done once, when the engine is back: send it again with the same Idempotency-Key to see its answer."
+)
+LOOK_WITHIN = timedelta(seconds=2)
 
 
 class UnexpectedUpdateFailure(RuntimeError):
@@ -81,11 +86,16 @@ async def start_case(client: Client, run: Any, inp: Any, workflow_id: str, queue
         raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, MESSAGES[503]) from err
 
 
-async def run_update(client: Client, workflow_id: str, update: str, arg: Any) -> Any:
-    """Run an Update on a case; a validator's refusal becomes the HTTP status its error type names."""
+async def run_update(client: Client, workflow_id: str, update: str, arg: Any, update_id: str) -> Any:
+    """Run an Update on a case once per update id; a validator's refusal becomes the status its type names.
+
+    The same id again returns the first answer (Temporal keeps each Update's outcome by its id). When the
+    answer does not come in time, the case is asked whether it has the Update: "nothing was done, try
+    again" only when it has not.
+    """
     handle = client.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(update, arg, rpc_timeout=ANSWER_WITHIN)
+        return await handle.execute_update(update, arg, id=update_id, rpc_timeout=ANSWER_WITHIN)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError):
@@ -93,9 +103,23 @@ async def run_update(client: Client, workflow_id: str, update: str, arg: Any) ->
             raise ApiError(code, sentence(cause.message or MESSAGES[code])) from err
         raise UnexpectedUpdateFailure(f"update {update} on {workflow_id} failed") from err
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        if await _has_update(client, workflow_id, update_id):
+            raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, NOT_CONFIRMED) from err
         raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, NO_WORKER) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(status.HTTP_409_CONFLICT, CASE_OVER) from err
         log.warning("Temporal refused update %s on %s: %s", update, workflow_id, err.status)
         raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, MESSAGES[503]) from err
+
+
+async def _has_update(client: Client, workflow_id: str, update_id: str) -> bool:
+    """Whether the case holds this Update (admitted or done), as far as Temporal can say just now."""
+    try:
+        update = client.get_workflow_handle(workflow_id).get_update_handle(update_id)
+        await update.result(rpc_timeout=LOOK_WITHIN)
+    except RPCError as err:
+        return err.status != RPCStatusCode.NOT_FOUND
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError):
+        return True
+    return True

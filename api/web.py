@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 from zoneinfo import ZoneInfo
@@ -79,7 +80,12 @@ def page(
     """Render a page of templates/web with the shared security headers and any flash message once."""
     flash = unquote(request.cookies.get(FLASH_COOKIE, ""))
     session_id = getattr(request.state, "session_id", None)
-    shared = {"active": active, "flash": flash, "csrf_token": csrf_token(session_id) if session_id else ""}
+    shared = {
+        "active": active,
+        "flash": flash,
+        "csrf_token": csrf_token(session_id) if session_id else "",
+        "action_key": uuid.uuid4().hex,  # each rendering's forms: a second submission is the same action
+    }
     response = templates.TemplateResponse(request, name, {**shared, **context}, status_code=status_code)
     response.headers["Content-Security-Policy"] = PAGE_CSP
     # Other sites learn nothing of where a link came from; the engine's own forms send their Origin

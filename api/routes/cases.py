@@ -13,7 +13,7 @@ from functools import reduce
 from operator import or_
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, status
+from fastapi import APIRouter, Body, Header, Request, status
 from pydantic import BaseModel, ConfigDict, create_model
 
 from api import commands
@@ -31,6 +31,16 @@ from workflows.registry import PROCESSES
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], responses=ERROR_RESPONSES)
 CanAct = require_role(Role.sendco, Role.headteacher)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Any unique string per intended action: sent again, the first answer comes back",
+    ),
+]
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseStarted)
@@ -112,11 +122,17 @@ def _endpoint(name: str, body_model: Any, optional: bool, examples: dict[str, An
     """The route function for one action name, with a signature FastAPI reads for the body's model."""
 
     async def act(
-        case_id: str, session: Any, client: Any, staff: Any, body: BaseModel | None = None
+        case_id: str,
+        session: Any,
+        client: Any,
+        staff: Any,
+        body: BaseModel | None = None,
+        *,
+        key: str | None = None,
     ) -> ActionTaken:
         data = body.model_dump(exclude_unset=True) if body is not None else {}
         return await commands.take_action(
-            session=session, client=client, staff=staff, case_id=case_id, action=name, body=data
+            session=session, client=client, staff=staff, case_id=case_id, action=name, body=data, key=key
         )
 
     P = inspect.Parameter
@@ -129,6 +145,7 @@ def _endpoint(name: str, body_model: Any, optional: bool, examples: dict[str, An
             P("client", P.POSITIONAL_OR_KEYWORD, annotation=TemporalDep),
             P("staff", P.POSITIONAL_OR_KEYWORD, annotation=Annotated[Any, CanAct]),
             P("body", P.POSITIONAL_OR_KEYWORD, annotation=Annotated[body_model, body], default=default),
+            P("key", P.KEYWORD_ONLY, annotation=IdempotencyKey, default=None),
         ],
         return_annotation=ActionTaken,
     )

@@ -311,7 +311,13 @@ async def case_action(case_id: str, action: str, request: Request, session: Sess
         client = await temporal_client(request)
         body = forms.model_input(attempt.fields, attempt.values)
         done = await commands.take_action(
-            session=session, client=client, staff=staff, case_id=case_id, action=action, body=body
+            session=session,
+            client=client,
+            staff=staff,
+            case_id=case_id,
+            action=action,
+            body=body,
+            key=forms.action_key(form),
         )
     except ApiError as err:
         attempt.errors, loose = forms.errors_by_field(_problems(err, "body."), attempt.values)
