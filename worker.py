@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.cases import CASE_ACTIVITIES
 from activities.email import EMAIL_ACTIVITIES
+from activities.funding import FUNDING_ACTIVITIES
 from activities.provision import PROVISION_ACTIVITIES
 from activities.records import RECORD_ACTIVITIES
 from infra.settings import get_settings
@@ -20,7 +21,13 @@ from infra.temporal import connect
 from workflows.registry import PROCESSES
 
 WORKFLOWS = [p.workflow for p in PROCESSES.values()]
-ACTIVITIES = [*RECORD_ACTIVITIES, *EMAIL_ACTIVITIES, *CASE_ACTIVITIES, *PROVISION_ACTIVITIES]
+ACTIVITIES = [
+    *RECORD_ACTIVITIES,
+    *EMAIL_ACTIVITIES,
+    *CASE_ACTIVITIES,
+    *PROVISION_ACTIVITIES,
+    *FUNDING_ACTIVITIES,
+]
 # Pure domain code and the bank-holiday tables it reads are shared with the sandbox, not re-imported.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from workflows import annual_review, graduated_approach, needs_assessment, records_request
+from workflows import (
+    annual_review,
+    funding_application,
+    graduated_approach,
+    needs_assessment,
+    records_request,
+)
 from workflows.process import Process
 
 PROCESSES: dict[str, Process] = {
@@ -12,6 +18,7 @@ PROCESSES: dict[str, Process] = {
         annual_review.PROCESS,
         needs_assessment.PROCESS,
         graduated_approach.PROCESS,
+        funding_application.PROCESS,
     )
 }
 GENERIC_TEMPLATES = ("approval-request", "approval-decided", "reminder", "escalation", "overdue")

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import store.casework
+import store.funding
 import store.provision
 import store.register  # noqa: F401  (every table registers itself on SQLModel.metadata)
 from infra.database import make_engine

@@ -20,7 +20,13 @@ STAFF_MAY = {("graduated_approach", "log-session"), ("graduated_approach", "reco
 
 
 def test_every_process_is_registered_once_and_run_by_the_worker() -> None:
-    assert set(PROCESSES) == {"annual_review", "graduated_approach", "needs_assessment", "records_request"}
+    assert set(PROCESSES) == {
+        "annual_review",
+        "funding_application",
+        "graduated_approach",
+        "needs_assessment",
+        "records_request",
+    }
     assert {p.workflow for p in PROCESSES.values()} == set(WORKFLOWS)
 
 
