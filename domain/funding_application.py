@@ -73,6 +73,35 @@ class EvidenceRequirement(BaseModel):
     funding: list[FundingKind] = Field(default_factory=lambda: ["top_up", "senif"], min_length=1)
 
 
+class PanelSchedule(BaseModel):
+    """Panels that sit on a weekday of the month (the first or the last), in the months given."""
+
+    weekday: int = Field(ge=0, le=6, description="Monday 0")
+    which: Literal["first", "last"] = "last"
+    months: list[int] = Field(min_length=1, description="1 January .. 12 December")
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, months: list[int]) -> list[int]:
+        if any(not 1 <= m <= 12 for m in months):
+            raise ValueError("months are 1 (January) to 12 (December)")
+        return sorted(set(months))
+
+    def sitting(self, year: int, month: int) -> dt.date:
+        if self.which == "first":
+            first = dt.date(year, month, 1)
+            return add_days(first, (self.weekday - first.weekday()) % 7)
+        last = add_days(add_months(dt.date(year, month, 1), 1), -1)
+        return add_days(last, -((last.weekday() - self.weekday) % 7))
+
+    def next_on_or_after(self, day: dt.date) -> dt.date:
+        year, month = day.year, day.month
+        while True:
+            if month in self.months and (sitting := self.sitting(year, month)) >= day:
+                return sitting
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
 class FundingRules(BaseModel):
     """What one LA asks of a funding application; every number defaults to statutory.md's."""
 
@@ -89,7 +118,9 @@ class FundingRules(BaseModel):
     award_months: int = Field(default=12, ge=1, le=36, description="how long an award runs (HNF-AWARD)")
     reapply_weeks: int = Field(default_factory=lambda: _offset("HNF-AWARD"), ge=1, le=26)
     panel_dates: list[dt.date] = Field(default_factory=list, description="top-up panels; empty: none")
+    panels: PanelSchedule | None = Field(default=None, description="top-up panels that recur")
     senif_panel_dates: list[dt.date] = Field(default_factory=list, description="SENIF panels (SENIF)")
+    senif_panels: PanelSchedule | None = Field(default=None, description="SENIF panels that recur")
     evidence: list[EvidenceRequirement] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -115,8 +146,14 @@ class FundingRules(BaseModel):
     def threshold(self, kind: FundingKind) -> float:
         return self.notional_threshold if kind == "top_up" else self.senif_threshold
 
-    def panels(self, kind: FundingKind) -> list[dt.date]:
-        return self.panel_dates if kind == "top_up" else self.senif_panel_dates
+    def next_panel(self, kind: FundingKind, day: dt.date) -> dt.date | None:
+        """The first panel on or after `day` (from the dates listed and the recurring schedule), if any."""
+        dates = self.panel_dates if kind == "top_up" else self.senif_panel_dates
+        schedule = self.panels if kind == "top_up" else self.senif_panels
+        found = [d for d in dates if d >= day]
+        if schedule is not None:
+            found.append(schedule.next_on_or_after(day))
+        return min(found, default=None)
 
 
 def parse_funding_rules(data: dict[str, Any]) -> dict[str, FundingRules]:
@@ -224,7 +261,8 @@ class ChecklistItem(BaseModel):
 
 
 def _day(d: dt.date) -> str:
-    return f"{d:%a} {d.day} {d:%b %Y}"
+    """As the chronology and next actions put a date (workflows.kit.day): '12 Jan 2027'."""
+    return f"{d:%d %b %Y}"
 
 
 def checklist(

@@ -460,6 +460,13 @@ class FundingApplication(CaseWorkflow):
         return checklist(self.evidence, self.inp.kind, self.recorded, self.consent_on)
 
     @property
+    def panel(self) -> date | None:
+        """The LA's panel that hears the application: the first on or after its submission."""
+        if self.submitted_on is None:
+            return None
+        return self.rules.next_panel(self.inp.kind, self.submitted_on)
+
+    @property
     def missing(self) -> str:
         return missing_words(self.checklist)
 
@@ -479,7 +486,7 @@ class FundingApplication(CaseWorkflow):
             kind=self.inp.kind,
             consent_days=rules.consent_days,
             submitted_on=self.submitted_on,
-            panel_dates=rules.panels(self.inp.kind),
+            panel_dates=[p for p in [self.panel] if p is not None],
             decision_weeks=rules.decision_weeks,
             escalate_weeks=rules.escalate_weeks,
             award_starts=self.decision.starts_on if self.decision else None,
