@@ -548,10 +548,11 @@ class FundingApplication(CaseWorkflow):
             "funding": self.inp.kind,
             "attempt": self.inp.attempt,
             "local_authority": self.rules.local_authority,
-            "checklist": [i.model_dump() for i in self.checklist],
-            "amount_asked": cost.asked,
-            "costed_provision": cost.total,
-            "threshold": cost.threshold,
+            "evidence_held": [f"{i.title}: {'; '.join(i.sources)}" for i in self.checklist if i.held],
+            "evidence_missing": [self.missing_item(i) for i in self.checklist if not i.held],
+            "amount_asked": money(cost.asked),
+            "costed_provision": money(cost.total),
+            "threshold": money(cost.threshold),
             "working": cost.working,
             "consent_on": iso(self.consent_on),
             "signed_off": self.signed_off is not None,
@@ -560,8 +561,10 @@ class FundingApplication(CaseWorkflow):
             "portal_reference": self.submission.reference if self.submission else None,
             "decision": decision.outcome if decision else None,
             "decided_on": iso(decision.decided_on) if decision else None,
-            "amount_awarded": decision.amount if decision and decision.outcome != "declined" else None,
-            "difference": self.difference,
+            "amount_awarded": money(decision.amount or 0)
+            if decision and decision.outcome != "declined"
+            else None,
+            "difference": money(self.difference) if self.difference is not None else None,
             "award_starts": iso(decision.starts_on) if decision else None,
             "award_ends": iso(self.award_ends),
             "reviews": {label: iso(r.reviewed_on) for label, r in self.reviews.items()},
@@ -572,6 +575,13 @@ class FundingApplication(CaseWorkflow):
             ],
             "needs_assessment_case": self.needs_assessment_case,
         }
+
+    def missing_item(self, item: ChecklistItem) -> str:
+        """A missing item in words; one the SENDCo records names the item to record it as."""
+        recorded = any(
+            e.id == item.id and e.kind in RECORDED_KINDS for e in self.rules.checklist(self.inp.kind)
+        )
+        return f"{item.title}: {item.missing}" + (f" (record it as {item.id})" if recorded else "")
 
     # --- checks the actions share ------------------------------------------------------------------------
     def not_future(self, when: date) -> None:

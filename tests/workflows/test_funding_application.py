@@ -40,6 +40,7 @@ from store import case_service, chronology
 from store.casework import Case, Deadline
 from store.funding import FundingAward
 from store.provision import Intervention, PlacedIntervention
+from store.provision_service import school_year_label, school_year_of
 from store.register import Parent, Pupil, PupilParent, School
 from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
 from workflows.funding_application import FundingApplication
@@ -86,8 +87,11 @@ class Application(CaseDriver):
             query = select(FundingAward).where(FundingAward.case_id == self.case_id)
             return list(s.exec(query.order_by(FundingAward.attempt)))
 
-    def checklist(self) -> dict[str, tuple[bool, list[str], str]]:
-        return {i["id"]: (i["held"], i["sources"], i["missing"]) for i in self.view()["checklist"]}
+    def held(self) -> list[str]:
+        return self.view()["evidence_held"]
+
+    def missing(self) -> list[str]:
+        return self.view()["evidence_missing"]
 
     async def refusal(self, name: str, payload: Any) -> tuple[str, str]:
         with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -115,7 +119,7 @@ class Application(CaseDriver):
             actor=self.sendco, item=item, received_on=today, description="LIFT outcome"
         )
         await self.update("record_evidence", received)
-        await eventually(lambda: all(held for held, _, _ in self.checklist().values()))
+        await eventually(lambda: not self.missing())
 
     async def sign_off(self, approve: bool = True, comment: str = "") -> None:
         await self.update("request_sign_off", SignOffRequest(actor=self.sendco))
@@ -250,7 +254,7 @@ async def application_for(
             FundingApplication.run, inp, id=ref.workflow_id, task_queue=task_queue
         )
         cases.add(r)
-        await eventually(lambda: r.view().get("checklist"))
+        await eventually(lambda: r.view().get("working"))
         return r
 
     yield start, cases
@@ -302,22 +306,23 @@ async def test_a_complete_application_approved_with_termly_reviews_and_a_reappli
     today = await r.today()
 
     # The checklist from Kent's requirements: what the engine holds is attached with its source.
-    found = r.checklist()
-    assert list(found) == ["support-plans", "lift-outcome", "costed-provision", "parental-consent"]
-    assert found["support-plans"] == (
-        True,
-        [
-            f"SEN support case {r.support_case[:8]}: support plan reviewed {short(today - 30 * DAY)}",
-            f"SEN support case {r.support_case[:8]}: support plan reviewed {short(today - 90 * DAY)}",
-        ],
-        "",
-    )
-    assert found["costed-provision"][0] is True
-    assert found["costed-provision"][1][0].endswith(": £9,500.00")
-    assert found["lift-outcome"] == (False, [], "not recorded yet")
-    assert found["parental-consent"] == (False, [], "the parents have not given their consent yet")
+    support = f"SEN support case {r.support_case[:8]}: support plan reviewed"
+    assert r.held() == [
+        "The last two reviewed support plans (assess, plan, do, review): "
+        f"{support} {short(today - 30 * DAY)}; {support} {short(today - 90 * DAY)}",
+        f"The costed provision map: Provision map {school_year_label(school_year_of(today))}: £9,500.00",
+    ]
+    assert r.missing() == [
+        "The LIFT outcome or a specialist report (EP, specialist teacher): not recorded yet "
+        "(record it as lift-outcome)",
+        "The parents' signed consent to the application: the parents have not given their consent yet",
+    ]
     view = r.view()
-    assert (view["amount_asked"], view["costed_provision"], view["threshold"]) == (3500.0, 9500.0, 6000.0)
+    assert (view["amount_asked"], view["costed_provision"], view["threshold"]) == (
+        "£3,500.00",
+        "£9,500.00",
+        "£6,000.00",
+    )
     assert view["working"][0] == WORKING[0] and view["working"][-1] == WORKING[1]
     assert r.case_row().next_action == (
         "Complete the evidence for the LA. Still missing: The LIFT outcome or a specialist report (EP, "
@@ -454,8 +459,9 @@ async def test_a_submission_refused_for_missing_evidence_then_completed(applicat
     start, _ = application_for
     r = await start(reviews=1)
     today = await r.today()
-    assert r.checklist()["support-plans"][0] is False
-    assert r.checklist()["support-plans"][2] == "1 of 2 reviewed support plans held"
+    assert r.missing()[0] == (
+        "The last two reviewed support plans (assess, plan, do, review): 1 of 2 reviewed support plans held"
+    )
 
     # Refused, with the reason, while evidence is missing.
     kind, message = await r.refusal("submit", Submission(actor=r.sendco))
@@ -486,7 +492,7 @@ async def test_a_submission_refused_for_missing_evidence_then_completed(applicat
     # A second support plan is reviewed; the SENDCo asks the engine to look again; the rest is recorded.
     await r.add_review(await r.today())
     await r.update("check_evidence", CheckEvidence(actor=r.sendco))
-    await eventually(lambda: r.checklist()["support-plans"][0])
+    await eventually(lambda: len(r.missing()) == 2)
     await r.complete()
     assert await eventually(lambda: r.rows()["c1:consent"].status == "met_late")
 
@@ -577,7 +583,7 @@ async def test_a_decline_then_a_resubmission_then_a_needs_assessment_request(app
     await r.update("resubmit_application", Resubmission(actor=r.sendco, note="Adding the EP report"))
     await eventually(lambda: r.view().get("attempt") == 2 and r.step() == "evidence")
     assert len(r.outbox("hnf-consent")) == 1
-    assert all(held for held, _, _ in r.checklist().values())
+    assert r.missing() == [] and len(r.held()) == 4
     kind, message = await r.refusal("submit", Submission(actor=r.sendco))
     assert kind == "Conflict" and "has not signed it off" in message
     await r.sign_off()
@@ -622,7 +628,7 @@ async def test_a_partial_award_records_the_difference(application_for, smtp):  #
     )
     await r.decide("partial", 2000.0)
     await r.at_step("awarded")
-    assert (r.view()["amount_awarded"], r.view()["difference"]) == (2000.0, 1500.0)
+    assert (r.view()["amount_awarded"], r.view()["difference"]) == ("£2,000.00", "£1,500.00")
     [recorded] = r.chronology("decision-recorded")
     assert recorded.detail.startswith("Partly approved on")
     assert recorded.detail.endswith("; £1,500.00 less than asked")
@@ -643,10 +649,15 @@ async def test_a_senif_application_for_an_early_years_child(application_for):  #
     r = await start(kind="senif", reviews=1, cost_per_week=40.0, weeks=30, age_years=3, year_group=-1)
 
     # Kent's SENIF checklist: a reviewed early years plan, an observation, the whole cost (no threshold).
-    found = r.checklist()
-    assert list(found) == ["early-years-plan", "setting-observation", "costed-provision", "parental-consent"]
-    assert found["early-years-plan"][0] is True
-    assert r.view()["amount_asked"] == 1200.0
+    assert [line.split(":")[0] for line in r.held()] == [
+        "A reviewed early years SEN support plan",
+        "The costed provision map",
+    ]
+    assert [line.split(":")[0] for line in r.missing()] == [
+        "An observation of the child in the setting by the early years practitioner",
+        "The parents' signed consent to the application",
+    ]
+    assert r.view()["amount_asked"] == "£1,200.00"
     assert r.view()["working"][-1] == "Less what the setting meets itself £0.00: £1,200.00 asked for"
     await r.complete(item="setting-observation")
     await r.sign_off()
@@ -676,17 +687,13 @@ async def test_a_senif_application_for_an_early_years_child(application_for):  #
 async def test_senif_is_only_for_a_two_to_four_year_old_without_an_ehc_plan(application_for):  # type: ignore[no-untyped-def]
     start, _ = application_for
     r = await start(kind="senif", reviews=1, age_years=5, year_group=0)
-    assert r.checklist()["eligibility"] == (
-        False,
-        [],
-        "SENIF is for a funded 2 to 4 year old, and this child is 5",
-    )
+    assert r.missing()[0] == "Eligibility: SENIF is for a funded 2 to 4 year old, and this child is 5"
     today = await r.today()
     await r.update("record_consent", ConsentGiven(actor=r.sendco, given_on=today))
     seen = EvidenceReceived(
         actor=r.sendco, item="setting-observation", received_on=today, description="Notes"
     )
     await r.update("record_evidence", seen)
-    await eventually(lambda: [i for i, (held, _, _) in r.checklist().items() if not held] == ["eligibility"])
+    await eventually(lambda: [m.split(":")[0] for m in r.missing()] == ["Eligibility"])
     kind, message = await r.refusal("request_sign_off", SignOffRequest(actor=r.sendco))
     assert kind == "Conflict" and "Eligibility (SENIF is for a funded 2 to 4 year old" in message
