@@ -29,6 +29,7 @@ ROUTERS = [
     "api.routes.agencies",
     "api.routes.register",
     "api.routes.provision",
+    "api.routes.funding",
     "api.routes.mailbox",
     "api.routes.signin",
     "api.routes.pages",
