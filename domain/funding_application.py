@@ -446,7 +446,9 @@ class EvidenceReceived(_Act):
 class CheckEvidence(_Act):
     """Look again at what the engine holds (support plan reviews, the provision map)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "The spring review is recorded"}]})
+
+    note: str = Field(default="", max_length=500, title="What changed")
 
 
 class SignOffRequest(_Act):

@@ -599,7 +599,13 @@ class FundingApplication(CaseWorkflow):
                 f"{doing}: the evidence is not complete. Still missing: {missing}", type="Conflict"
             )
 
+    def require_award(self) -> None:
+        if self.step != FundingStep.awarded:
+            raise ApplicationError("There is no award running on this application", type="Conflict")
+
     def not_chosen_yet(self) -> None:
+        if self.decision is None or self.decision.outcome != "declined":
+            raise ApplicationError("The LA has not declined this application", type="Conflict")
         if self.after_decline is not None:
             raise ApplicationError("What happens after the decline is already chosen", type="Conflict")
 
@@ -661,9 +667,8 @@ class FundingApplication(CaseWorkflow):
     async def check_evidence(self, check: CheckEvidence) -> str:
         """Look again at the support plan reviews and the provision map (after a review or a new plan)."""
         self.check_wanted = True
-        await self.io.log(
-            "evidence-checked", "The SENDCo asked for the evidence to be checked again", check.actor
-        )
+        note = f": {check.note}" if check.note.strip() else ""
+        await self.io.log("evidence-checked", f"The evidence is checked again{note}", check.actor)
         return "checking"
 
     def validate_check_evidence(self, check: CheckEvidence) -> None:
@@ -768,6 +773,7 @@ class FundingApplication(CaseWorkflow):
         return term
 
     def validate_record_award_review(self, review: AwardReview) -> None:
+        self.require_award()
         self.not_future(review.reviewed_on)
         assert self.decision is not None and self.decision.starts_on is not None
         if review.reviewed_on < self.decision.starts_on:
@@ -785,6 +791,7 @@ class FundingApplication(CaseWorkflow):
         return "opening"
 
     def validate_reapply(self, request: Reapplication) -> None:
+        self.require_award()
         if self.reapplication is not None:
             raise ApplicationError("A reapplication is already open", type="Conflict")
 

@@ -474,6 +474,7 @@ async def test_a_submission_refused_for_missing_evidence_then_completed(applicat
     )
     kind, message = await r.refusal("request_sign_off", SignOffRequest(actor=r.sendco))
     assert kind == "Conflict" and message.startswith("The headteacher cannot sign it off yet")
+    assert await r.refused("submit", Submission(actor=r.teacher)) == "Forbidden"
     wrong = EvidenceReceived(actor=r.sendco, item="costed-provision", received_on=today, description="x")
     kind, message = await r.refusal("record_evidence", wrong)
     assert kind == "Invalid" and "lift-outcome" in message
