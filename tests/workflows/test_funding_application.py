@@ -48,6 +48,7 @@ from workflows.funding_application import FundingApplication
 DAY = dt.timedelta(days=1)
 PROCESS = "funding_application"
 RECORDED = {  # the scenarios whose first run tests/workflows/test_replay.py replays
+    "test_a_complete_application_approved_with_termly_reviews_and_a_reapplication_reminder": "approved",
     "test_a_submission_refused_for_missing_evidence_then_completed": "refused_then_completed",
     "test_a_late_la_decision_is_chased_then_escalated": "late_decision",
     "test_a_decline_then_a_resubmission_then_a_needs_assessment_request": "declined",
@@ -277,7 +278,9 @@ def linked_case(r: Application, process: str, cases: StartedCases) -> Case:
         school_id=linked.school_id,
     )
     handle = r.env.client.get_workflow_handle(linked.workflow_id)
-    cases.add(
+    # Stopped before the application, so a recorded scenario's saved history stays the application's own.
+    cases.started.insert(
+        0,
         CaseDriver(
             env=r.env,
             engine=r.engine,
@@ -286,7 +289,7 @@ def linked_case(r: Application, process: str, cases: StartedCases) -> Case:
             sendco=r.sendco,
             head=r.head,
             teacher=r.teacher,
-        )
+        ),
     )
     return linked
 
