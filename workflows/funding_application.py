@@ -499,9 +499,9 @@ class FundingApplication(CaseWorkflow):
     def next_action(self) -> str:
         step = self.step
         if step == FundingStep.evidence:
-            missing = self.missing if self.evidence else ""
+            missing = [i.title for i in self.checklist if not i.held] if self.evidence else []
             if missing:
-                return f"Complete the evidence for the LA. Still missing: {missing}"
+                return f"Complete the evidence for the LA. Still missing: {'; '.join(missing)}"
             return "The evidence is complete: ask the headteacher to sign the application off"
         if step == FundingStep.sign_off:
             return "Waiting for the headteacher to sign the application off"
@@ -545,7 +545,7 @@ class FundingApplication(CaseWorkflow):
         cost = self.costing
         decision = self.decision
         return {
-            "funding": self.inp.kind,
+            "funding": FUNDING_WORDS[self.inp.kind],
             "attempt": self.inp.attempt,
             "local_authority": self.rules.local_authority,
             "evidence_held": [f"{i.title}: {'; '.join(i.sources)}" for i in self.checklist if i.held],
@@ -553,7 +553,7 @@ class FundingApplication(CaseWorkflow):
             "amount_asked": money(cost.asked),
             "costed_provision": money(cost.total),
             "threshold": money(cost.threshold),
-            "working": cost.working,
+            "working": "; ".join(cost.working),
             "consent_on": iso(self.consent_on),
             "signed_off": self.signed_off is not None,
             "submitted_on": iso(self.submitted_on),

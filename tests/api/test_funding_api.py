@@ -13,15 +13,19 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from playwright.async_api import expect
 from sqlmodel import Session
 
 from domain.funding_application import FundingAwardRecord
 from store import case_service, funding_service
 from store.register import Pupil, School, Staff
 from store.tokens import issue_token
+from tests.api import test_pages
+from tests.api.test_pages import SHOTS, signed_in, until_shown
 from tests.conftest import client_for
 
 YEAR = 2031
+browser = test_pages.browser  # the pages' headless Chromium fixture
 
 
 def _pupil(s: Session, school_id: int, name: str, staff_id: int) -> tuple[int, str]:
@@ -138,8 +142,8 @@ def test_other_staff_are_refused_and_the_signed_out_asked_to_sign_in(as_teacher,
 
 
 def test_the_funding_page_shows_the_year_to_the_headteacher_only(api_url, headteacher, teacher, funded):  # type: ignore[no-untyped-def]
-    with httpx.Client(base_url=api_url, cookies={"send_token": headteacher[1]}) as browser:
-        shown = browser.get("/funding", params={"school_year": YEAR})
+    with httpx.Client(base_url=api_url, cookies={"send_token": headteacher[1]}) as web:
+        shown = web.get("/funding", params={"school_year": YEAR})
         assert shown.status_code == 200
         html = shown.text
         assert "High needs funding and SENIF, 2031/32" in html
@@ -148,8 +152,37 @@ def test_the_funding_page_shows_the_year_to_the_headteacher_only(api_url, headte
         assert "(£1,500.00 less than asked)" in html
         assert "Reason: More evidence" in html
         assert 'href="/funding" aria-current="page">Funding</a>' in html
-    with httpx.Client(base_url=api_url, cookies={"send_token": teacher[1]}) as browser:
-        refused = browser.get("/funding")
+    with httpx.Client(base_url=api_url, cookies={"send_token": teacher[1]}) as web:
+        refused = web.get("/funding")
         assert refused.status_code == 403
         assert "Only the SENDCo or headteacher can do this." in refused.text
-        assert 'href="/funding"' not in browser.get("/cases").text
+        assert 'href="/funding"' not in web.get("/cases").text
+
+
+async def test_an_application_and_the_funding_page_in_the_browser(
+    browser, live_api, sendco, headteacher, pupil, funded, smtp
+):  # type: ignore[no-untyped-def]
+    """The SENDCo opens an application through the API; its page says what is missing, in words; the
+    headteacher's funding page fits a phone's width."""
+    with client_for(live_api, sendco[1]) as api:
+        facts = {"kind": "top_up", "year_group": 6, "summary": "Daily 1:1 support in class"}
+        started = api.post(
+            "/api/v1/cases", json={"process": "funding_application", "pupil_id": pupil.id, "facts": facts}
+        )
+        assert started.status_code == 201, started.text
+        case_url = f"/cases/{started.json()['id']}"
+    _, page = await signed_in(browser, live_api, sendco[1])
+    await until_shown(page, case_url, "Complete the evidence for the LA")
+    await expect(page.get_by_text("Still missing: The last two reviewed support plans")).to_be_visible()
+    await expect(page.get_by_text("not above the £6,000.00 threshold (HNF-THRESHOLD)").first).to_be_visible()
+    await expect(
+        page.locator("summary", has_text="Ask the headteacher to sign the application off")
+    ).to_be_visible()
+    await page.screenshot(path=SHOTS / "funding_case.png", full_page=True)
+
+    _, head = await signed_in(browser, live_api, headteacher[1])
+    await head.set_viewport_size({"width": 390, "height": 844})
+    await head.goto(f"/funding?school_year={YEAR}")
+    await expect(head.get_by_role("heading", name="High needs funding and SENIF, 2031/32")).to_be_visible()
+    assert await head.evaluate("document.documentElement.scrollWidth") <= 390
+    await head.screenshot(path=SHOTS / "funding.png", full_page=True)

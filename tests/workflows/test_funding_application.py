@@ -326,11 +326,14 @@ async def test_a_complete_application_approved_with_termly_reviews_and_a_reappli
         "£9,500.00",
         "£6,000.00",
     )
-    assert view["working"][0] == WORKING[0] and view["working"][-1] == WORKING[1]
+    assert view["working"] == (
+        f"{WORKING[0]}; Provision map {school_year_label(school_year_of(today))}: total £9,500.00; "
+        f"{WORKING[1]}"
+    )
+    assert view["funding"] == "high needs top-up funding"
     assert r.case_row().next_action == (
         "Complete the evidence for the LA. Still missing: The LIFT outcome or a specialist report (EP, "
-        "specialist teacher) (not recorded yet); The parents' signed consent to the application (the "
-        "parents have not given their consent yet)"
+        "specialist teacher); The parents' signed consent to the application"
     )
 
     # The parents are asked for consent, chased by a deadline (HNF-EVIDENCE, Kent's 10 days).
@@ -662,7 +665,7 @@ async def test_a_senif_application_for_an_early_years_child(application_for):  #
         "The parents' signed consent to the application",
     ]
     assert r.view()["amount_asked"] == "£1,200.00"
-    assert r.view()["working"][-1] == "Less what the setting meets itself £0.00: £1,200.00 asked for"
+    assert r.view()["working"].endswith("; Less what the setting meets itself £0.00: £1,200.00 asked for")
     await r.complete(item="setting-observation")
     await r.sign_off()
     submitted = await r.submit()
