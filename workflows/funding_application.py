@@ -335,6 +335,11 @@ class FundingApplication(CaseWorkflow):
         request = self.reapplication
         assert request is not None
         inp = self.inp
+        own = inp.case.case_id[:8]
+        carried = {  # the reports this application holds, named as from it (a newer one replaces them)
+            item: got.model_copy(update={"description": f"{got.description} (from application {own})"})
+            for item, got in self.recorded.items()
+        }
         ref = await self.open_linked(
             "funding_application",
             "reapplication",
@@ -345,6 +350,7 @@ class FundingApplication(CaseWorkflow):
                 year_group=inp.year_group,
                 needs=inp.needs,
                 summary=request.summary,
+                recorded=carried,
             ),
             request.actor,
             {"kind": inp.kind, "year_group": inp.year_group, "summary": request.summary},

@@ -294,6 +294,13 @@ def linked_case(r: Application, process: str, cases: StartedCases) -> Case:
     return linked
 
 
+def case_row(r: Application, case_id: str) -> Case:
+    with Session(r.engine) as s:
+        found = s.get(Case, case_id)
+        assert found is not None
+        return found
+
+
 WORKING = [
     "Speech therapy (individual): £250.00 a week for 38 weeks = £9,500.00",
     "Less the school's notional SEN threshold £6,000.00 (HNF-THRESHOLD): £3,500.00 asked for",
@@ -448,6 +455,15 @@ async def test_a_complete_application_approved_with_termly_reviews_and_a_reappli
             [opened] = r.chronology("reapplication-opened")
             assert opened.detail == (
                 f"Reapplication opened as case {linked.id[:8]} before the award ends on {short(ends)}"
+            )
+            # The next application holds this one's LIFT report, named so; it asks for consent afresh.
+            next_case = await eventually(lambda i=linked.id: (c := case_row(r, i)).view and c)
+            assert (
+                "The LIFT outcome or a specialist report (EP, specialist teacher): Recorded by the SENDCo: "
+                f"LIFT outcome (from application {r.case_id[:8]}), {short(today)}"
+            ) in next_case.view["evidence_held"]
+            assert any(
+                m.startswith("The parents' signed consent") for m in next_case.view["evidence_missing"]
             )
     assert [e.detail.split(":")[0] for e in r.chronology("award-reviewed")] == [
         f"Review of the {label} term on {short(due)}" for label, due in terms
