@@ -354,7 +354,11 @@ class FundingApplicationStart(BaseModel):
         }
     )
 
-    kind: FundingKind = Field(title="Funding", description="top_up (school age) or senif (funded 2-4s)")
+    kind: FundingKind = Field(
+        title="Funding",
+        description="Top up: high needs top-up funding for a school-age pupil. Senif: the SEN inclusion "
+        "fund, for a funded 2 to 4 year old without a final EHC plan",
+    )
     year_group: int = Field(ge=-3, le=14, title="Year group", description="Reception 0, nursery below")
     needs: list[NeedType] = Field(default_factory=list, max_length=2, title="Need types (rank 1 first)")
     summary: str = Field(min_length=1, max_length=4000, title="What the funding is for")
@@ -492,8 +496,8 @@ class FundingDecision(_Act):
         }
     )
 
-    outcome: Outcome
-    decided_on: dt.date
+    outcome: Outcome = Field(title="The LA's decision", description="partial: less than was asked for")
+    decided_on: dt.date = Field(title="Decided on")
     amount: float | None = Field(default=None, ge=0, le=1_000_000, title="Amount awarded (GBP)")
     starts_on: dt.date | None = Field(default=None, title="Award starts")
     ends_on: dt.date | None = Field(default=None, title="Award ends", description="empty: the LA's period")
