@@ -309,13 +309,16 @@ class FundingApplication(CaseWorkflow):
     async def award_running(self) -> str:
         decision = self.decision
         assert decision is not None and decision.starts_on is not None and self.award_ends is not None
-        for label, _ in award_review_terms(decision.starts_on, self.award_ends, self.calendar):
-            self.track(
-                f"award-review:{label}",
+        for label, due in self.award_terms():  # one row per term, each its own key, all one step
+            watch = self.deadline(
+                self.key(f"award-review:{label}"),
+                "award-review",
                 f"Review the provision the funding pays for in the {label} term",
+                "HNF-AWARD",
+                due,
                 SENDCO,
-                lambda label=label: label in self.reviews,
             )
+            self.watch(watch, lambda label=label: label in self.reviews)
         self.track("reapply", TITLES["reapply"], SENDCO, lambda: self.reapplied_case is not None)
         self.show(FundingStep.awarded)
         ends = english_moment(self.award_ends + timedelta(days=1), REMIND_AT)

@@ -424,10 +424,8 @@ async def test_a_complete_application_approved_with_termly_reviews_and_a_reappli
     assert len(terms) >= 3
     rows = await eventually(lambda: len(r.rows()) >= 3 + len(terms) and r.rows())
     for label, due in terms:
-        assert (rows[f"c1:award-review:{label}"].rule_id, rows[f"c1:award-review:{label}"].due) == (
-            "HNF-AWARD",
-            due,
-        )
+        row = rows[f"c1:award-review:{label}"]
+        assert (row.step, row.rule_id, row.due, row.owner) == ("award-review", "HNF-AWARD", due, "sendco")
     reapply_due = add_weeks(ends, -8)
     assert (rows["c1:reapply"].rule_id, rows["c1:reapply"].due, rows["c1:reapply"].owner) == (
         "HNF-AWARD",
