@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         FundingQuery,
         FundingRules,
         FundingStep,
+        HeldReview,
         NeedsAssessmentInstead,
         Reapplication,
         RecordedEvidence,
@@ -212,6 +213,7 @@ class FundingApplication(CaseWorkflow):
                 "asked": money(cost.asked),
                 "working": cost.working,
                 "evidence": [{"title": i.title, "sources": i.sources} for i in self.checklist],
+                "reviews": [f"{day(r.reviewed_on)}: {r.detail}" for r in self.reviews_sent],
                 "attempt": self.inp.attempt,
                 "declined": self.inp.declined,
                 **rule_context("HNF-EVIDENCE"),
@@ -474,6 +476,15 @@ class FundingApplication(CaseWorkflow):
         if self.submitted_on is None:
             return None
         return self.rules.next_panel(self.inp.kind, self.submitted_on)
+
+    @property
+    def reviews_sent(self) -> list[HeldReview]:
+        """The reviewed support plans the LA's checklist asks for, newest first."""
+        assert self.evidence is not None
+        wanted = max(
+            (e.count for e in self.rules.checklist(self.inp.kind) if e.kind == "support_plans"), default=0
+        )
+        return self.evidence.reviews[:wanted]
 
     @property
     def missing(self) -> str:

@@ -382,6 +382,10 @@ async def test_a_complete_application_approved_with_termly_reviews_and_a_reappli
     for line in WORKING:
         assert f"- {line}" in body
     assert f"SEN support case {r.support_case[:8]}: support plan reviewed {short(today - 30 * DAY)}" in body
+    assert (
+        f"What the support plan reviews found:\r\n- {short(today - 30 * DAY)}: Review: Outcome 1: less than "
+        "expected. Decision: another cycle of SEN support\r\n"
+    ) in body
     [pending] = r.awards()
     assert (pending.status, pending.asked, pending.awarded, pending.submitted_on) == (
         "pending",
@@ -586,7 +590,7 @@ async def test_a_late_la_decision_is_chased_then_escalated(application_for, smtp
     assert late.detail.startswith("The LA's decision on the funding application: done late")
 
 
-async def test_a_decline_then_a_resubmission_then_a_needs_assessment_request(application_for):  # type: ignore[no-untyped-def]
+async def test_a_decline_then_a_resubmission_then_a_needs_assessment_request(application_for, smtp):  # type: ignore[no-untyped-def]
     start, cases = application_for
     r = await start()
     await r.complete()
@@ -611,6 +615,11 @@ async def test_a_decline_then_a_resubmission_then_a_needs_assessment_request(app
     await r.submit()
     second = await eventually(lambda: len(r.outbox("hnf-submission")) == 2 and r.outbox("hnf-submission")[1])
     assert second.key.endswith(":c2:submission:la_sen")
+    [wire] = [m for m in smtp.messages if m["X-Send-Outbox-Key"] == second.key]
+    assert (
+        "It is a resubmission (attempt 2). The reasons the LA gave when it declined it before: The provision "
+        "is within what SEN support should give"
+    ) in wire.get_body(preferencelist=("plain",)).get_content()
     assert [(a.attempt, a.status) for a in r.awards()] == [(1, "declined"), (2, "pending")]
 
     # Declined again: the SENDCo moves to a request for an EHC needs assessment (a linked case).
