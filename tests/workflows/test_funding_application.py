@@ -18,7 +18,14 @@ import pytest
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 
-from domain.dates import SchoolYearCalendar, add_months, add_weeks, english_date
+from domain.dates import (
+    SchoolYearCalendar,
+    add_months,
+    add_weeks,
+    english_date,
+    english_moment,
+    last_weekday_on_or_before,
+)
 from domain.funding_application import (
     AwardReview,
     CheckEvidence,
@@ -43,6 +50,7 @@ from store.provision import Intervention, PlacedIntervention
 from store.provision_service import school_year_label, school_year_of
 from store.register import Parent, Pupil, PupilParent, School
 from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
+from workflows.deadlines import REMIND_AT
 from workflows.funding_application import FundingApplication
 
 DAY = dt.timedelta(days=1)
@@ -111,6 +119,20 @@ class Application(CaseDriver):
                 detail="Review: Outcome 1: less than expected. Decision: another cycle of SEN support",
                 at=dt.datetime.combine(on, dt.time(12), dt.UTC),
             )
+            s.commit()
+
+    async def placed_this_school_year(self) -> None:
+        """The pupil's intervention placed again if the school year has turned since the case began."""
+        today = await self.today()
+        with Session(self.engine) as s:
+            placed = list(
+                s.exec(select(PlacedIntervention).where(PlacedIntervention.case_id == self.support_case))
+            )
+            if all(school_year_of(p.placed_on) == school_year_of(today) for p in placed[-1:]):
+                return
+            last = placed[-1]
+            again = last.model_copy(update={"id": None, "cycle": last.cycle + 1, "placed_on": today})
+            s.add(PlacedIntervention.model_validate(again.model_dump()))
             s.commit()
 
     async def complete(self, item: str = "lift-outcome") -> None:
@@ -294,6 +316,12 @@ def linked_case(r: Application, process: str, cases: StartedCases) -> Case:
     return linked
 
 
+def sendco_reminder_days(r: Application, due: dt.date) -> list[dt.date]:
+    """The days the deadline engine reminds the SENDCo: 7 days and 1 day before, on a working day."""
+    working = r.case.calendar.sendco_working_days
+    return sorted({last_weekday_on_or_before(due - n * DAY, working) for n in (7, 1)})
+
+
 def case_row(r: Application, case_id: str) -> Case:
     with Session(r.engine) as s:
         found = s.get(Case, case_id)
@@ -406,6 +434,7 @@ async def test_a_complete_application_approved_with_termly_reviews_and_a_reappli
 
     # Approved in full: the amount and dates kept, the parents and the headteacher told.
     await r.skip_to(submitted + 5 * DAY)
+    decided_at = await r.env.get_current_time()
     decision = await r.decide("approved", 3500.0)
     await r.at_step("awarded")
     starts = decision.starts_on
@@ -440,8 +469,10 @@ async def test_a_complete_application_approved_with_termly_reviews_and_a_reappli
     for due, what, label in events:
         await r.skip_to(due)
         if what == "review":
+            # Reminded 7 days and 1 day before, on the SENDCo's working days, from when the award began.
+            expected = [d for d in sendco_reminder_days(r, due) if english_moment(d, REMIND_AT) >= decided_at]
             reminders = [m for m in r.outbox("reminder") if f"in the {label} term" in m.subject]
-            assert reminders and all(m.recipients == [SENDCO_EMAIL] for m in reminders)
+            assert len(reminders) == len(expected) and all(m.recipients == [SENDCO_EMAIL] for m in reminders)
             note = AwardReview(actor=r.sendco, reviewed_on=due, note="Speech targets on track")
             assert await r.update("record_award_review", note) == label
             await eventually(lambda label=label: r.rows()[f"c1:award-review:{label}"].status == "met")
@@ -516,6 +547,7 @@ async def test_a_submission_refused_for_missing_evidence_then_completed(applicat
 
     # A second support plan is reviewed; the SENDCo asks the engine to look again; the rest is recorded.
     await r.add_review(await r.today())
+    await r.placed_this_school_year()  # the provision map is costed for the school year it is now
     await r.update("check_evidence", CheckEvidence(actor=r.sendco))
     await eventually(lambda: len(r.missing()) == 2)
     await r.complete()
