@@ -14,6 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.cases import CASE_ACTIVITIES
 from activities.email import EMAIL_ACTIVITIES
 from activities.ep_allocation import EP_ALLOCATION_ACTIVITIES
+from activities.funding import FUNDING_ACTIVITIES
 from activities.provision import PROVISION_ACTIVITIES
 from activities.records import RECORD_ACTIVITIES
 from infra.settings import get_settings
@@ -27,6 +28,7 @@ ACTIVITIES = [
     *CASE_ACTIVITIES,
     *PROVISION_ACTIVITIES,
     *EP_ALLOCATION_ACTIVITIES,
+    *FUNDING_ACTIVITIES,
 ]
 # Pure domain code and the bank-holiday tables it reads are shared with the sandbox, not re-imported.
 SANDBOX = SandboxedWorkflowRunner(

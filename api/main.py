@@ -31,6 +31,7 @@ ROUTERS = [
     "api.routes.register",
     "api.routes.provision",
     "api.routes.ep_allocations",
+    "api.routes.funding",
     "api.routes.mailbox",
     "api.routes.signin",
     "api.routes.pages",

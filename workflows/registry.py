@@ -5,6 +5,7 @@ from __future__ import annotations
 from workflows import (
     annual_review,
     ep_referral,
+    funding_application,
     graduated_approach,
     joining,
     leaving,
@@ -22,6 +23,7 @@ PROCESSES: dict[str, Process] = {
         needs_assessment.PROCESS,
         graduated_approach.PROCESS,
         ep_referral.PROCESS,
+        funding_application.PROCESS,
         joining.PROCESS,  # transitions: joining, leaving, and the records request above
         leaving.PROCESS,
         phase_transfer.PROCESS,

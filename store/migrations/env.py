@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 import store.casework
 import store.ep_allocation
+import store.funding
 import store.provision
 import store.register  # noqa: F401  (every table registers itself on SQLModel.metadata)
 from infra.database import make_engine

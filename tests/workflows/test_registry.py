@@ -23,6 +23,7 @@ def test_every_process_is_registered_once_and_run_by_the_worker() -> None:
     assert set(PROCESSES) == {
         "annual_review",
         "ep_referral",
+        "funding_application",
         "graduated_approach",
         "joining",
         "leaving",
