@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.deps import SessionDep
 from api.forms import humanise
+from domain import words
 from infra.settings import ROOT, get_settings
 from store.register import Staff
 from store.tokens import staff_for_token
@@ -26,19 +27,11 @@ templates = Jinja2Templates(
     )
 )
 LONDON = ZoneInfo("Europe/London")
-ROLE_NAMES = {
-    "sendco": "SENDCo",
-    "headteacher": "headteacher",
-    "staff": "staff",
-    "la_sen": "LA SEN team",
-    "ep_service": "EP service",
-    "social_care": "social care",
-}
 
 
 def role_name(role: str) -> str:
-    """A role or agency kind as people say it: 'SENDCo', 'LA SEN team'."""
-    return ROLE_NAMES.get(role, humanise(role).lower())
+    """A role or agency kind as people say it in a sentence: 'SENDCo', 'headteacher', 'LA SEN team'."""
+    return words.in_text(role)
 
 
 def local(moment: dt.datetime, fmt: str = "%d %b %Y %H:%M") -> str:
@@ -50,6 +43,15 @@ def local(moment: dt.datetime, fmt: str = "%d %b %Y %H:%M") -> str:
 templates.env.globals["role_name"] = role_name
 templates.env.filters["humanise"] = humanise
 templates.env.filters["local"] = local
+templates.env.filters.update(
+    day=words.day,  # 'Wed 20 Jan 2027'
+    when=words.when,  # 'Wed 20 Jan 2027, 10:00' (a stored moment, in England's time)
+    plain=words.plain,  # a sentence a workflow wrote, codes as words
+    step=words.step,
+    status=words.status,
+    flag=words.flag,
+    kind=words.kind,
+)
 # The pages have no scripts; e-mail HTML shown in the mailbox's sandboxed iframe inherits this.
 PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -16,8 +17,12 @@ from api import commands, forms
 from api.case_views import (
     SOON_DAYS,
     DeadlineView,
+    People,
+    action_choices,
     by_id,
+    case_record,
     deadline_view,
+    emails_of,
     facts_shown,
     next_deadlines,
     next_due,
@@ -28,13 +33,14 @@ from api.case_views import (
 )
 from api.commands import CaseStart
 from api.deps import SessionDep, check_role
-from api.errors import ApiError, reason_of, sentence
+from api.errors import ApiError, reason_of
 from api.paging import paginate
 from api.public import offered
 from api.routes.approvals import DecisionBody
 from api.routes.signin import safe_next
 from api.temporal_calls import task_queue, temporal_client
 from api.web import page, redirect, web_staff
+from domain import words
 from domain.schemas import Role
 from store import case_service
 from store.casework import Approval, ApprovalStatus, Case, CaseStatus
@@ -183,6 +189,10 @@ async def new_case(request: Request, session: SessionDep) -> Response:
     values["pupil_id"] = pupil
     try:
         check_role(staff, STAFF_WHO_ACT)
+        unreadable = forms.entry_errors(fields, values)
+        if unreadable:
+            problems = [{"field": name, "reason": reason} for name, reason in unreadable.items()]
+            raise ApiError(status.HTTP_422_UNPROCESSABLE_CONTENT, "Some answers need correcting.", problems)
         body = CaseStart(
             process=process.name,
             pupil_id=int(pupil) if pupil.isdigit() else 0,
@@ -193,7 +203,7 @@ async def new_case(request: Request, session: SessionDep) -> Response:
             session=session, client=client, queue=task_queue(request), staff=staff, body=body
         )
     except ApiError as err:
-        errors, loose = forms.errors_by_field(_problems(err), [*values, "process"])
+        errors, loose = forms.errors_by_field(_problems(err), [*values, "process"], _titles(fields))
         if "pupil_id" in errors and not pupil:
             errors["pupil_id"] = "choose the pupil"
         alerts = loose or ["Please check the answers marked below."]
@@ -211,10 +221,21 @@ async def new_case(request: Request, session: SessionDep) -> Response:
 
 
 # --- one case ------------------------------------------------------------------------------------------
-def _action_form(name: str, spec: Action, deadlines: list[DeadlineView]) -> ActionForm:
-    """The form for one action; the generic actions pick one of the case's open deadlines by its key."""
-    keys = [(d.key, f"{d.rule_id}: {d.step}, due {d.due:%d %b %Y}") for d in deadlines if d.is_open]
-    choices = {"key": keys} if name == "change-due-date" else None
+def _action_form(
+    name: str, spec: Action, deadlines: list[DeadlineView], case: Case, people: People
+) -> ActionForm:
+    """The form for one action, its choices from the case: a deadline to move by what it is and who
+    owns it, an adviser from those asked, who attended from those invited, each by name."""
+    choices = action_choices(spec, case, people)
+    if name == "change-due-date":
+        choices["key"] = [
+            (
+                d.key,
+                f"{d.description[:1].upper()}{d.description[1:]} ({d.owner_words}), due {words.day(d.due)}",
+            )
+            for d in deadlines
+            if d.is_open
+        ]
     fields = forms.form_fields(spec.payload, prefix="body", choices=choices)
     return ActionForm(
         name=name,
@@ -225,7 +246,12 @@ def _action_form(name: str, spec: Action, deadlines: list[DeadlineView]) -> Acti
     )
 
 
-def _case_page(
+def _titles(fields: list[forms.FormField]) -> dict[str, str]:
+    """A form's field names as their labels, for reasons that name a field."""
+    return {f.path[-1]: f.label.lower() for f in fields}
+
+
+async def _case_page(
     request: Request,
     session: Session,
     staff: Staff,
@@ -238,8 +264,9 @@ def _case_page(
     """The case page; `refused` is an action form shown again as submitted, with its reasons."""
     on = today()
     process = PROCESSES.get(case.process)
+    people = People(session, case)
     rows = list(session.exec(case_service.deadlines_query(case_id=case.id)))
-    deadlines = [deadline_view(d, on) for d in rows]
+    deadlines = [deadline_view(d, on, people) for d in rows]
     upcoming = case_service.next_deadline(session, case_id=case.id)
     chronology = case_service.chronology(session, case_id=case.id)
     approvals = session.exec(
@@ -251,26 +278,39 @@ def _case_page(
     if can_act and process is not None:
         for name, spec in offered(process, case, rows).items():  # only what can be done now
             action_forms.append(
-                refused if refused and refused.name == name else _action_form(name, spec, deadlines)
+                refused
+                if refused and refused.name == name
+                else _action_form(name, spec, deadlines, case, people)
             )
         if refused and refused.name not in {a.name for a in action_forms}:
             action_forms.append(refused)
+    client = await _client_or_none(request)
     context = {
         "staff": staff,
         "case": case,
+        "record": await case_record(client, case, people) if client else [],
+        "flags": [words.flag(f) for f in case.flags or []],
+        "step": words.step(case.step),
         "pupil": session.get(Pupil, case.pupil_id),
         "process_title": process_title(case.process),
         "started_by": who(f"staff:{case.started_by}", names),
-        "next_deadline": deadline_view(upcoming, on) if upcoming else None,
+        "next_deadline": deadline_view(upcoming, on, people) if upcoming else None,
+        "next_action": words.plain(case.next_action, names=people.named),
         "deadlines": deadlines,
         "approvals": approvals,
-        "chronology": [(e, who(e.actor, names)) for e in chronology],
+        "chronology": [
+            (e, who(e.actor, names), words.plain(e.detail, names=people.named)) for e in chronology
+        ],
+        "emails": emails_of(session, case.id),
         "actions": action_forms,
         "can_act": can_act,
         "is_head": Role(staff.role) == Role.headteacher,
         "alert": alert,
-        "facts": facts_shown(process, case.view or {}),  # the workflow's own view of the case
-        "given": facts_shown(process, case.facts or {}),  # what the SENDCo gave at the start
+        "facts": facts_shown(process, case.view or {}, people),  # the workflow's own view of the case
+        "given": facts_shown(process, case.facts or {}, people),  # what the SENDCo gave at the start
+        "transfer": words.transfer((case.view or case.facts or {}).get("transfer"))
+        if (case.view or case.facts or {}).get("transfer") not in (None, "none")
+        else "",
     }
     return page(request, "case.html", context, active="cases", status_code=status_code)
 
@@ -282,13 +322,13 @@ def _not_found(request: Request, staff: Staff, what: str) -> HTMLResponse:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+async def case_page(case_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     """The case: where it is, what is next and by when, every deadline, and what has happened."""
     staff = web_staff(request, session)
     case = case_service.case_at_school(session, case_id=case_id, school_id=staff.school_id)
     if case is None:
         return _not_found(request, staff, "There is no such case.")
-    return _case_page(request, session, staff, case)
+    return await _case_page(request, session, staff, case)
 
 
 @router.post("/cases/{case_id}/actions/{action}", response_model=None)
@@ -301,41 +341,78 @@ async def case_action(case_id: str, action: str, request: Request, session: Sess
     if case is None or spec is None:
         return _not_found(request, staff, "There is no such case, or it has no such action.")
     form = await request.form()
+    people = People(session, case)
     deadlines = [
-        deadline_view(d, today()) for d in session.exec(case_service.deadlines_query(case_id=case.id))
+        deadline_view(d, today(), people) for d in session.exec(case_service.deadlines_query(case_id=case.id))
     ]
-    attempt = _action_form(action, spec, deadlines)
+    attempt = _action_form(action, spec, deadlines, case, people)
     attempt.values = forms.submitted(attempt.fields, form)
+    titles = _titles(attempt.fields)
     try:
         check_role(staff, STAFF_WHO_ACT)
+        unreadable = forms.entry_errors(attempt.fields, attempt.values)
+        if unreadable:
+            problems = [{"field": name, "reason": reason} for name, reason in unreadable.items()]
+            raise ApiError(status.HTTP_422_UNPROCESSABLE_CONTENT, "Some answers need correcting.", problems)
         client = await temporal_client(request)
         body = forms.model_input(attempt.fields, attempt.values)
         done = await commands.take_action(
             session=session, client=client, staff=staff, case_id=case_id, action=action, body=body
         )
     except ApiError as err:
-        attempt.errors, loose = forms.errors_by_field(_problems(err, "body."), attempt.values)
-        attempt.refusal = sentence("; ".join(loose)) or "Please check the answers marked below."
+        prefix = (
+            "" if err.errors and all(str(e["field"]).startswith("body.") for e in err.errors) else "body."
+        )
+        attempt.errors, loose = forms.errors_by_field(_problems(err, prefix), attempt.values, titles)
+        attempt.refusal = words.sentence("; ".join(loose)) or "Please check the answers marked below."
         alert = f"{attempt.label} was not done. {attempt.refusal}"
-        return _case_page(
+        return await _case_page(
             request, session, staff, case, refused=attempt, alert=alert, status_code=err.status_code
         )
-    return redirect(f"/cases/{case_id}", flash=f"{attempt.label}: {done.result}.")
+    return redirect(
+        f"/cases/{case_id}", flash=_outcome(attempt.label, str(done.result), done.case.next_action)
+    )
+
+
+def _outcome(label: str, result: str, next_action: str) -> str:
+    """What an action did, in words: 'Set the review meeting: done (Wed 20 Jan 2027, 10:00). Next: ...'."""
+    said = words.shown(result)
+    said = words.recommendation(result) if result in words.RECOMMENDATIONS else said
+    done = (
+        f"{label}: {said}."
+        if said and said not in ("recorded", "submitted")
+        else f"{label}: {said or 'done'}."
+    )
+    after = words.plain(next_action)
+    return f"{done} Next: {after[:1].lower()}{after[1:]}." if after else done
 
 
 # --- approvals ---------------------------------------------------------------------------------------
-def _approvals_page(
+async def _approvals_page(
     request: Request, session: Session, staff: Staff, offset: int, *, alert: str = "", status_code: int = 200
 ) -> HTMLResponse:
-    """Pending approvals of the staff member's school, with an alert when a decision was refused."""
+    """Pending approvals of the school, each with what it rests on: the case's record and its flags."""
     waiting = paginate(session, case_service.approvals_query(school_id=staff.school_id), offset, PAGE_LENGTH)
     case_ids = {a.case_id for a in waiting.items}
     cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_(case_ids)))}
     pupils = by_id(session, Pupil, {c.pupil_id for c in cases.values()})
-    rows = [
-        {"approval": a, "case": cases[a.case_id], "pupil": pupils.get(cases[a.case_id].pupil_id)}
-        for a in waiting.items
-    ]
+    client = await _client_or_none(request)
+    rows = []
+    for a in waiting.items:
+        case = cases[a.case_id]
+        people = People(session, case)
+        rows.append(
+            {
+                "approval": a,
+                "case": case,
+                "pupil": pupils.get(case.pupil_id),
+                "summary": words.plain(a.summary, names=people.named),
+                "title": words.step(a.step),
+                "flags": [words.flag(f) for f in case.flags or []],
+                "record": await case_record(client, case, people) if client else [],
+                "read": client is not None,
+            }
+        )
     context = {
         "staff": staff,
         "page": waiting,
@@ -349,12 +426,20 @@ def _approvals_page(
     return page(request, "approvals.html", context, active="approvals", status_code=status_code)
 
 
+async def _client_or_none(request: Request) -> Any:
+    """The Temporal client, or None when the engine is not answering (the page still shows the rest)."""
+    try:
+        return await temporal_client(request)
+    except ApiError:
+        return None
+
+
 @router.get("/approvals", response_class=HTMLResponse)
-def approvals_page(
+async def approvals_page(
     request: Request, session: SessionDep, offset: Annotated[int, Query(ge=0)] = 0
 ) -> HTMLResponse:
     """What waits for the headteacher's decision, oldest first; only the headteacher sees the buttons."""
-    return _approvals_page(request, session, web_staff(request, session), offset)
+    return await _approvals_page(request, session, web_staff(request, session), offset)
 
 
 def _decision(form: FormData) -> DecisionBody:
@@ -362,8 +447,17 @@ def _decision(form: FormData) -> DecisionBody:
     try:
         return DecisionBody(approve=form.get("decision") == "approve", comment=str(form.get("comment") or ""))
     except ValidationError as err:
-        reasons = "; ".join(reason_of(e) for e in err.errors())
+        reasons = "; ".join(words.reword(reason_of(e)) for e in err.errors())
         raise ApiError(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Comment: {reasons}") from err
+
+
+async def _decided(session: Session, approval: Approval) -> None:
+    """Wait (briefly) until the workflow has written the decision, so the next page no longer offers it."""
+    for _ in range(60):
+        session.refresh(approval)
+        if approval.status != ApprovalStatus.pending:
+            return
+        await asyncio.sleep(0.05)
 
 
 @router.post("/approvals/{approval_id}/decision", response_model=None)
@@ -389,7 +483,9 @@ async def approval_decision(approval_id: int, request: Request, session: Session
             comment=decision.comment,
         )
     except ApiError as err:
-        alert = f"The decision was not recorded. {sentence(_reason(err))}"
-        return _approvals_page(request, session, staff, 0, alert=alert, status_code=err.status_code)
+        alert = f"The decision was not recorded. {words.sentence(words.plain(_reason(err)))}"
+        return await _approvals_page(request, session, staff, 0, alert=alert, status_code=err.status_code)
+    await _decided(session, approval)
     back = safe_next(str(form.get("back") or "/approvals"))
-    return redirect(back, flash=f"Decision recorded: {done.result}.")
+    verdict = "approved" if done.result == "approved" else "sent back to the SENDCo with your comment"
+    return redirect(back, flash=f"Decision recorded: {verdict}.")

@@ -97,7 +97,7 @@ async def test_a_records_request_through_the_pages(
     await expect(page.get_by_role("alert")).to_contain_text("The case was not started")
     await page.screenshot(path=SHOTS / "case_new.png", full_page=True)
     await expect(page.locator(".field.invalid")).to_contain_text("Request received")
-    await expect(page.locator(".field.invalid .field-error")).to_contain_text("valid date")
+    await expect(page.locator(".field.invalid .field-error")).to_contain_text("There is no such date")
     await expect(page.get_by_label("Pupil")).to_have_value(str(pupil.id))
     await expect(received).to_have_value("30/02/2026")  # shown as typed, to be corrected
     await received.fill(f"{dt.date.today():%d/%m/%Y}")
@@ -117,15 +117,15 @@ async def test_a_records_request_through_the_pages(
             "facts": {"request_received": received_long_ago},
         }
         late_url = f"/cases/{api.post('/api/v1/cases', json=body).json()['id']}"
-    await until_shown(page, "/cases?status=open", "days late")
+    await until_shown(page, "/cases?status=open", "late by")
     late = page.locator("tbody tr", has=page.locator(f'a[href="{late_url}"]'))
-    await expect(late.locator(".due.late")).to_contain_text(re.compile(r"\d+ days late"))
+    await expect(late.locator(".due.late")).to_contain_text(re.compile(r"late by \d+ days"))
     await page.goto("/cases?status=open")
     row = page.locator("tbody tr", has=page.locator(f'a[href="{case_url}"]'))
     await expect(row).to_contain_text("Ada Example")
     await expect(row).to_contain_text("Parent's request to see the educational record")
     await expect(row).to_contain_text("TR-RECORDS-ACCESS")
-    await expect(row).to_contain_text(re.compile(r"\d+ days? left|due today"))
+    await expect(row).to_contain_text(re.compile(r"due in \d+ days?|due today|due tomorrow"))
     await expect(row).to_contain_text("submit it for the headteacher's approval")
     await page.screenshot(path=SHOTS / "cases.png", full_page=True)
 
@@ -204,17 +204,23 @@ async def test_a_records_request_through_the_pages(
 
 
 def test_deadline_words_and_highlight() -> None:
-    def due_in(days: int, status: str = "pending") -> DeadlineView:
-        return DeadlineView(
-            "k", "respond", "TR-RECORDS-ACCESS", "", "", "sendco", dt.date.today(), status, days
-        )
+    today = dt.date.today()
 
-    assert (due_in(20).words, due_in(20).urgency) == ("20 days left", "")
-    assert (due_in(7).words, due_in(7).urgency) == ("7 days left", "soon")
-    assert (due_in(1).words, due_in(0).words, due_in(0).urgency) == ("1 day left", "due today", "soon")
-    assert (due_in(-1).words, due_in(-1).urgency) == ("1 day late", "late")
+    def due_in(days: int, status: str = "pending", done_late_by: int | None = None) -> DeadlineView:
+        due = today + dt.timedelta(days)
+        done = due + dt.timedelta(done_late_by) if done_late_by is not None else None
+        return DeadlineView("k", "respond", "TR-RECORDS-ACCESS", "", "", "sendco", due, status, days, done)
+
+    assert (due_in(20).words, due_in(20).urgency) == ("due in 20 days", "")
+    assert (due_in(7).words, due_in(7).urgency) == ("due in 7 days", "soon")
+    assert (due_in(1).words, due_in(0).words, due_in(0).urgency) == ("due tomorrow", "due today", "soon")
+    assert (due_in(-1, "missed").words, due_in(-1, "missed").urgency) == ("late by 1 day", "late")
+    assert due_in(-3, "escalated").words == "late by 3 days: the headteacher has been told"
     assert due_in(3, "escalated").urgency == "late"  # a moved date does not hide an escalation
-    assert (due_in(-5, "met").words, due_in(-5, "met").urgency) == ("met", "")
+    assert (due_in(-5, "met", 0).words, due_in(-5, "met", 0).urgency) == ("done on time", "")
+    assert due_in(-5, "met", -2).words == "done on time"
+    assert due_in(-5, "met_late", 4).words == "done late by 4 days"
+    assert due_in(-5, "cancelled").words == "no longer needed"
 
 
 def test_pages_need_signing_in(api_url) -> None:  # type: ignore[no-untyped-def]
@@ -263,8 +269,8 @@ async def test_an_annual_review_started_with_its_invitees_ticked(browser, live_a
     invitees = page.get_by_role("group", name=re.compile("^Also invite"))
     advisers = page.get_by_role("group", name=re.compile("^Ask for written advice from"))
     await expect(invitees.get_by_role("checkbox")).to_have_count(7)
-    await invitees.get_by_label("Educational psychologist").check()
-    await advisers.get_by_label("Educational psychologist").check()
+    await invitees.get_by_label("EP service").check()
+    await advisers.get_by_label("EP service").check()
     await page.screenshot(path=SHOTS / "case_new_annual_review_ticked.png", full_page=True)
 
     # A Year 6 pupil is not under 5: refused, and the ticked boxes are still ticked.
@@ -272,8 +278,8 @@ async def test_an_annual_review_started_with_its_invitees_ticked(browser, live_a
     await page.get_by_role("button", name="Start the case").click()
     await expect(page.get_by_role("alert")).to_contain_text("The case was not started")
     await expect(page.locator(".field.invalid")).to_contain_text("is not under 5")
-    await expect(invitees.get_by_label("Educational psychologist")).to_be_checked()
-    await expect(advisers.get_by_label("Educational psychologist")).to_be_checked()
+    await expect(invitees.get_by_label("EP service")).to_be_checked()
+    await expect(advisers.get_by_label("EP service")).to_be_checked()
     await expect(invitees.get_by_label("Health")).not_to_be_checked()
     await page.get_by_label("Under 5 (reviews every few months)", exact=True).uncheck()
     await page.get_by_role("button", name="Start the case").click()
@@ -281,13 +287,11 @@ async def test_an_annual_review_started_with_its_invitees_ticked(browser, live_a
 
     # The case (once the workflow has written its facts) has the EP as an invitee and an adviser.
     case_url = page.url.removeprefix(live_api)
-    await until_shown(page, case_url, "Invitees")
+    await until_shown(page, case_url, "Invited")
     about = page.locator("dl.fields.view")  # the workflow's own view of the case
-    await expect(about.locator("dt", has_text="Invitees").locator("+ dd")).to_contain_text(
-        "Educational psychologist"
-    )
+    await expect(about.locator("dt", has_text="Invited").locator("+ dd")).to_contain_text("(EP service)")
     advice = about.locator("dt", has_text="Ask for written advice from").locator("+ dd")
-    await expect(advice).to_have_text("Educational psychologist")
+    await expect(advice).to_have_text("Kent ep_service (EP service)")
     # At planning only setting the meeting (and moving a due date) is offered.
     await expect(page.locator("details.action summary")).to_have_text(
         ["Set the review meeting", "Change a due date"]
