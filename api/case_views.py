@@ -360,6 +360,6 @@ def _entries(spec: Action, payload: Any, people: People) -> list[tuple[str, str]
         if value in (None, "", [], {}):
             continue
         if name in ("recommendation", "decision") and isinstance(value, str):
-            value = words.recommendation(value)
+            value = words.sentence(words.recommendation(value)).rstrip(".")
         items.append((info.title or words.humanise(name), _shown(value, people)))
     return items

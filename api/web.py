@@ -60,13 +60,13 @@ PAGE_CSP = (
 FLASH_COOKIE = "send_flash"
 
 
-def web_staff(request: Request, session: SessionDep) -> Staff:
+def web_staff(request: Request, session: SessionDep, *, next_path: str = "") -> Staff:
     """The staff member behind the send_token cookie; otherwise off to the sign-in page."""
     token = request.cookies.get("send_token")
     staff = staff_for_token(session, token) if token else None
     if staff is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        target = "/signin?" + urlencode({"next": here})
+        target = "/signin" if next_path == here else "/signin?" + urlencode({"next": here})
         raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": target})
     return staff
 

@@ -111,7 +111,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
 
 # Field names that may reach a sentence, as a person would ask for them.
 FIELDS: dict[str, str] = {
-    "breach_reason": "a reason for the late or short-notice date",
+    "breach_reason": "reason for the late or short-notice date",
     "meeting_at": "the meeting date and time",
     "received_on": "the date it was received",
     "pupil_id": "the pupil",
@@ -122,6 +122,27 @@ RECOMMENDATIONS: dict[str, str] = {
     "amend": "amend the plan",
     "cease": "cease the plan",
 }
+
+
+# Census codes (DfE school census): SEN provision and type of need.
+PROVISIONS: dict[str, str] = {"E": "EHC plan", "K": "SEN support", "N": "No special educational need"}
+NEEDS: dict[str, str] = {
+    "SPLD": "Specific learning difficulty",
+    "MLD": "Moderate learning difficulty",
+    "SLD": "Severe learning difficulty",
+    "PMLD": "Profound and multiple learning difficulty",
+    "SEMH": "Social, emotional and mental health",
+    "SLCN": "Speech, language and communication needs",
+    "ASD": "Autistic spectrum disorder",
+    "HI": "Hearing impairment",
+    "VI": "Vision impairment",
+    "MSI": "Multi-sensory impairment",
+    "PD": "Physical disability",
+    "OTH": "Other difficulty or disability",
+    "NSA": "SEN support, no specialist assessment of need",
+}
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 # --- dates and times ------------------------------------------------------------------------------
@@ -274,6 +295,20 @@ def flag(code: str) -> str:
     return f"{humanise(code)}{cycle}"
 
 
+def provision(code: str) -> str:
+    """'E' -> 'EHC plan (E)'."""
+    return f"{PROVISIONS[code]} ({code})" if code in PROVISIONS else code
+
+
+def need(code: str) -> str:
+    """'SLCN' -> 'Speech, language and communication needs (SLCN)'."""
+    return f"{NEEDS[code]} ({code})" if code in NEEDS else code
+
+
+def year_group(year: int) -> str:
+    return {-2: "Nursery 1", -1: "Nursery 2", 0: "Reception"}.get(year, f"Year {year}")
+
+
 def recommendation(code: str | None) -> str:
     return RECOMMENDATIONS.get(code or "", humanise(code or ""))
 
@@ -302,7 +337,21 @@ _ISO_MOMENT = re.compile(
 _LABEL = re.compile(r"\b(" + "|".join(sorted(KINDS, key=len, reverse=True)) + r"):(\d+)\b")
 _CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 _LA = re.compile(r"\bla\b")
+_DECISION = re.compile(r"\bto (maintain|amend|cease)\b(?! the plan)(?! it)")
 _SENDCO = re.compile(r"\bsendco\b", re.IGNORECASE)
+
+
+_SHORT_DATE = re.compile(
+    r"(?<!Mon )(?<!Tue )(?<!Wed )(?<!Thu )(?<!Fri )(?<!Sat )(?<!Sun )\b(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b"
+)
+
+
+def _with_weekday(found: re.Match[str]) -> str:
+    """'12 Jan 2027' (as a workflow writes it) as 'Tue 12 Jan 2027'."""
+    try:
+        return day(dt.datetime.strptime(found.group(0), "%d %b %Y").date())
+    except ValueError:
+        return found.group(0)
 
 
 def _iso_words(found: re.Match[str]) -> str:
@@ -324,13 +373,14 @@ def plain(
     if not text:
         return text
     text = _ISO_MOMENT.sub(_iso_words, text)
+    text = _SHORT_DATE.sub(_with_weekday, text)
 
     def label(found: re.Match[str]) -> str:
         named = names(found.group(0)) if names else None
         return named or in_text(found.group(1))
 
     text = _LABEL.sub(label, text)
-    known = {**FIELDS, **(fields or {})}
+    known = {**(fields or {}), **FIELDS}
 
     def code(found: re.Match[str]) -> str:
         word = found.group(0)
@@ -343,6 +393,7 @@ def plain(
         return humanise(word).lower() if word.islower() else word
 
     text = _CODE.sub(code, text)
+    text = _DECISION.sub(lambda m: f"to {RECOMMENDATIONS[m.group(1)]}", text)
     text = _LA.sub("LA", text)
     return _SENDCO.sub("SENDCo", text)
 

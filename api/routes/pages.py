@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -15,6 +17,7 @@ from starlette.datastructures import FormData
 
 from api import commands, forms
 from api.case_views import (
+    OPEN_DEADLINE,
     SOON_DAYS,
     DeadlineView,
     People,
@@ -41,10 +44,12 @@ from api.routes.signin import safe_next
 from api.temporal_calls import task_queue, temporal_client
 from api.web import page, redirect, web_staff
 from domain import words
+from domain.census import NeedType, SenProvision
+from domain.rules import rule
 from domain.schemas import Role
-from store import case_service
-from store.casework import Approval, ApprovalStatus, Case, CaseStatus
-from store.register import Pupil, Staff
+from store import case_service, register_service
+from store.casework import Approval, ApprovalStatus, Case, CaseStatus, Deadline
+from store.register import Pupil, School, Staff
 from workflows.process import STAFF_WHO_ACT, Action, Process
 from workflows.registry import PROCESSES
 
@@ -489,3 +494,155 @@ async def approval_decision(approval_id: int, request: Request, session: Session
     back = safe_next(str(form.get("back") or "/approvals"))
     verdict = "approved" if done.result == "approved" else "sent back to the SENDCo with your comment"
     return redirect(back, flash=f"Decision recorded: {verdict}.")
+
+
+# --- home: My week (the SENDCo), approvals and escalations (the headteacher) ------------------------------
+STAFF_KINDS = frozenset({"sendco", "headteacher", "staff"})
+
+
+def next_working_day(on: dt.date, working_days: list[int]) -> dt.date:
+    """The SENDCo's next working day after `on` (their pattern: Monday=0)."""
+    days = set(working_days) or {0, 1, 2, 3, 4}
+    later = on + dt.timedelta(days=1)
+    while later.weekday() not in days:
+        later += dt.timedelta(days=1)
+    return later
+
+
+@dataclass
+class Due:
+    """One open deadline on the home page: the deadline in words, its case and pupil."""
+
+    deadline: DeadlineView
+    case: Case
+    pupil: Pupil | None
+
+
+def _open_deadlines(session: Session, school_id: int, on: dt.date) -> list[Due]:
+    """Every open deadline of the school's open cases, soonest first, with its case and pupil."""
+    rows = session.exec(
+        case_service.deadlines_query(school_id=school_id)
+        .join(Case, Case.id == Deadline.case_id)
+        .where(col(Deadline.status).in_(OPEN_DEADLINE), col(Deadline.completed_at).is_(None))
+        .where(Case.status == CaseStatus.open)
+    ).all()
+    cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_({r.case_id for r in rows})))}
+    pupils = by_id(session, Pupil, {c.pupil_id for c in cases.values()})
+    people = {cid: People(session, c) for cid, c in cases.items()}
+    return [
+        Due(deadline_view(r, on, people[r.case_id]), cases[r.case_id], pupils.get(cases[r.case_id].pupil_id))
+        for r in rows
+    ]
+
+
+@router.get("/", response_model=None)
+def home(request: Request, session: SessionDep) -> Response:
+    """Signed in: My week (the headteacher's home for the headteacher); signed out: the sign-in page."""
+    staff = web_staff(request, session, next_path="/")
+    on = today()
+    school = session.get(School, staff.school_id)
+    working = list(school.sendco_working_days) if school else [0, 1, 2, 3, 4]
+    back_on = next_working_day(on, working)
+    everything = _open_deadlines(session, staff.school_id, on)
+    ours = [d for d in everything if d.deadline.owner.partition(":")[0] in STAFF_KINDS]
+    others = [d for d in everything if d.deadline.owner.partition(":")[0] not in STAFF_KINDS]
+    waiting = session.exec(case_service.approvals_query(school_id=staff.school_id)).all()
+    approval_cases = {
+        c.id: c for c in session.exec(select(Case).where(col(Case.id).in_({a.case_id for a in waiting})))
+    }
+    approval_pupils = by_id(session, Pupil, {c.pupil_id for c in approval_cases.values()})
+    approvals = [
+        {
+            "approval": a,
+            "case": approval_cases[a.case_id],
+            "pupil": approval_pupils.get(approval_cases[a.case_id].pupil_id),
+            "summary": words.plain(a.summary),
+        }
+        for a in waiting
+    ]
+    is_head = Role(staff.role) == Role.headteacher
+    context = {
+        "staff": staff,
+        "is_head": is_head,
+        "today": on,
+        "back_on": back_on,
+        "works_every_day": set(working) >= {0, 1, 2, 3, 4},
+        "working_days": ", ".join(words.WEEKDAYS[d] for d in sorted(working)),
+        "overdue": [d for d in ours if d.deadline.days < 0 or d.deadline.status != "pending"],
+        "due_soon": [d for d in ours if d.deadline.status == "pending" and on <= d.deadline.due < back_on],
+        "coming": [
+            d
+            for d in ours
+            if d.deadline.status == "pending" and back_on <= d.deadline.due < back_on + dt.timedelta(days=7)
+        ],
+        "others": others,
+        "escalated": [d for d in everything if d.deadline.status == "escalated"],
+        "approvals": approvals,
+        "process_title": process_title,
+    }
+    return page(request, "home.html", context, active="home")
+
+
+# --- the SEND register ---------------------------------------------------------------------------------
+@router.get("/register", response_class=HTMLResponse)
+def register_page(
+    request: Request,
+    session: SessionDep,
+    provision: str = "",
+    need: str = "",
+    year_group: str = "",
+    has_open_case: str = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    """Every pupil with SEN provision: needs, open cases and the next deadline; filters and a CSV export."""
+    staff = web_staff(request, session)
+    chosen = {
+        "provision": SenProvision(provision) if provision in set(SenProvision) else None,
+        "need": NeedType(need) if need in set(NeedType) else None,
+        "year_group": int(year_group) if re.fullmatch(r"-?\d{1,2}", year_group) else None,
+        "has_open_case": {"yes": True, "no": False}.get(has_open_case),
+    }
+    found = register_service.register(
+        session, school_id=staff.school_id, offset=offset, limit=PAGE_LENGTH, **chosen
+    )
+    on = today()
+    query = {k: v for k, v in {"provision": provision, "need": need, "year_group": year_group}.items() if v}
+    if chosen["has_open_case"] is not None:
+        query["has_open_case"] = has_open_case
+    api_query = {k: v for k, v in query.items() if k != "has_open_case"}
+    if chosen["has_open_case"] is not None:
+        api_query["has_open_case"] = "true" if chosen["has_open_case"] else "false"
+    rows = [
+        {
+            "entry": e,
+            "needs": [words.need(n.value) for n in e.needs],
+            "provision": words.provision(e.sen_provision.value),
+            "year": words.year_group(e.year_group),
+            "cases": [(c.id, process_title(c.process)) for c in e.open_cases],
+            "due": e.next_deadline,
+            "due_words": words.deadline_status("pending", e.next_deadline.due, None, on)
+            if e.next_deadline
+            else "",
+            "due_what": rule(e.next_deadline.rule_id).description if e.next_deadline else "",
+        }
+        for e in found.items
+    ]
+    context = {
+        "staff": staff,
+        "page": found,
+        "rows": rows,
+        "chosen": {
+            "provision": provision,
+            "need": need,
+            "year_group": year_group,
+            "has_open_case": has_open_case,
+        },
+        "provisions": [(p.value, words.provision(p.value)) for p in SenProvision],
+        "needs": [(n.value, words.need(n.value)) for n in NeedType],
+        "years": [(str(y), words.year_group(y)) for y in range(-2, 15)],
+        "csv_url": "/api/v1/register.csv" + (f"?{urlencode(api_query)}" if api_query else ""),
+        "previous_url": "/register?" + urlencode({**query, "offset": max(offset - PAGE_LENGTH, 0)}),
+        "next_url": "/register?" + urlencode({**query, "offset": offset + PAGE_LENGTH}),
+        "filtered": bool(query),
+    }
+    return page(request, "register.html", context, active="register")

@@ -15,7 +15,7 @@ from store.tokens import staff_for_token
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
 COOKIE = "send_token"
 COOKIE_MAX_AGE = 7 * 24 * 3600
-HOME = "/cases"
+HOME = "/"
 
 
 def safe_next(target: str | None) -> str:

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
-import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, async_playwright, expect
 
 from api.case_views import DeadlineView
 from tests.api.test_mailbox import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import client_for
+from tests.web.browser import SHOTS, post_by_hand, signed_in, until_shown
 from workflows.registry import PROCESSES
-
-# Screenshots of the pages, to look at the design; kept after the run.
-SHOTS = Path(os.environ.get("SEND_TEST_SCREENSHOTS") or tempfile.mkdtemp(prefix="send-pages-"))
 
 
 @pytest_asyncio.fixture
@@ -32,39 +26,6 @@ async def browser() -> AsyncIterator[Browser]:
         )
         yield browser
         await browser.close()
-
-
-async def signed_in(browser: Browser, base: str, token: str) -> tuple[BrowserContext, Page]:
-    """A browser of its own for one staff member, signed in through the sign-in form."""
-    context = await browser.new_context(
-        base_url=base, viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Europe/London"
-    )
-    page = await context.new_page()
-    await page.goto("/signin")
-    await page.get_by_label("Token").fill(token)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
-    return context, page
-
-
-async def until_shown(page: Page, path: str, text: str, *, gone: bool = False, timeout: float = 20.0) -> None:
-    """Reload the page until it shows the text, or no longer does (projections are written a moment later)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        await page.goto(path)
-        if bool(await page.get_by_text(text).count()) != gone:
-            return
-        assert time.monotonic() < deadline, f"{path} never {'stopped showing' if gone else 'showed'} {text!r}"
-        await page.wait_for_timeout(250)
-
-
-async def post_by_hand(page: Page, action: str, fields: dict[str, str]) -> None:
-    """Submit a form the page does not offer (as a crafted request would), and wait for the answer."""
-    inputs = "".join(f'<input type="hidden" name="{k}" value="{v}">' for k, v in fields.items())
-    html = f'<form id="crafted" method="post" action="{action}">{inputs}<button>Send it</button></form>'
-    await page.evaluate("html => document.querySelector('main').insertAdjacentHTML('beforeend', html)", html)
-    await page.locator("#crafted button").click()
-    await page.wait_for_load_state()
 
 
 def cookie_client(base: str, token: str) -> httpx.Client:
@@ -291,7 +252,7 @@ async def test_an_annual_review_started_with_its_invitees_ticked(browser, live_a
     about = page.locator("dl.fields.view")  # the workflow's own view of the case
     await expect(about.locator("dt", has_text="Invited").locator("+ dd")).to_contain_text("(EP service)")
     advice = about.locator("dt", has_text="Ask for written advice from").locator("+ dd")
-    await expect(advice).to_have_text("Kent ep_service (EP service)")
+    await expect(advice).to_have_text("Kent Educational Psychology (EP service)")
     # At planning only setting the meeting (and moving a due date) is offered.
     await expect(page.locator("details.action summary")).to_have_text(
         ["Set the review meeting", "Change a due date"]
