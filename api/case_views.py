@@ -18,6 +18,7 @@ from api.web import LONDON, role_name
 from domain import words
 from domain.rules import rule
 from domain.schemas import Recipient
+from infra.case_history import accepted_updates
 from store import case_service
 from store.casework import Case, ChronologyEntry, Deadline, DeadlineStatus, OutboxMessage
 from store.register import Staff
@@ -333,20 +334,20 @@ async def case_record(client: Any, case: Case, people: People) -> list[Recorded]
     if process is None:
         return []
     by_update = {spec.update: spec for spec in process.actions.values()}
-    found: list[Recorded] = []
     try:
-        handle = client.get_workflow_handle(case.workflow_id)
-        async for event in handle.fetch_history_events():
-            if not event.HasField("workflow_execution_update_accepted_event_attributes"):
-                continue
-            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-            spec = by_update.get(request.input.name)
-            if spec is None or spec.name == "change-due-date":
-                continue
-            [payload] = await client.data_converter.decode(request.input.args.payloads, [spec.payload])
-            found.append(Recorded(spec.title, _entries(spec, payload, people)))
-    except Exception:  # the engine not answering, or a history it cannot read
-        return found
+        updates = await accepted_updates(client, case.workflow_id)
+    except Exception:  # the engine not answering, or a history it cannot read: the page says so
+        return []
+    found: list[Recorded] = []
+    for name, data in updates:
+        spec = by_update.get(name)
+        if spec is None or spec.name == "change-due-date":
+            continue
+        try:
+            payload = spec.payload.model_validate(data)
+        except ValidationError:
+            continue
+        found.append(Recorded(spec.title, _entries(spec, payload, people)))
     return found
 
 

@@ -341,8 +341,11 @@ _DECISION = re.compile(r"\bto (maintain|amend|cease)\b(?! the plan)(?! it)")
 _SENDCO = re.compile(r"\bsendco\b", re.IGNORECASE)
 
 
+_NO_WEEKDAY = "".join(
+    f"(?<!{d[:3]} )" for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+)
 _SHORT_DATE = re.compile(
-    r"(?<!Mon )(?<!Tue )(?<!Wed )(?<!Thu )(?<!Fri )(?<!Sat )(?<!Sun )\b(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b"
+    _NO_WEEKDAY + r"\b(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b"
 )
 
 
