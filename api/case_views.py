@@ -21,7 +21,7 @@ from domain.schemas import Recipient
 from infra.case_history import accepted_updates
 from store import case_service
 from store.casework import Case, ChronologyEntry, Deadline, DeadlineStatus, OutboxMessage
-from store.register import Staff
+from store.register import Agency, Staff
 from workflows.process import Action, Process
 from workflows.registry import PROCESSES
 
@@ -364,3 +364,26 @@ def _entries(spec: Action, payload: Any, people: People) -> list[tuple[str, str]
             value = words.sentence(words.recommendation(value)).rstrip(".")
         items.append((info.title or words.humanise(name), _shown(value, people)))
     return items
+
+
+def register_choices(session: Session, school_id: int, model: type[Any]) -> dict[str, Choices]:
+    """Id fields chosen from the register by name, not typed as numbers: a staff member
+    (`class_teacher_id`, `staff_id`) from the school's staff, an agency (`la_sen_agency_id`) from the
+    register's agencies of its kind."""
+    choices: dict[str, Choices] = {}
+    for name in model.model_fields:
+        if not name.endswith("_id") or name == "pupil_id":
+            continue
+        if "agency" in name:
+            kind = name.removesuffix("_agency_id").removesuffix("agency_id").rstrip("_")
+            query = select(Agency).order_by(col(Agency.name))
+            if kind in words.KINDS:
+                query = query.where(Agency.kind == kind)
+            choices[name] = [
+                (str(a.id), f"{a.name} ({words.in_text(str(a.kind))}, {a.local_authority})")
+                for a in session.exec(query)
+            ]
+        elif "staff" in name or "teacher" in name:
+            people = session.exec(select(Staff).where(Staff.school_id == school_id).order_by(col(Staff.name)))
+            choices[name] = [(str(s.id), f"{s.name} ({role_name(s.role)})") for s in people]
+    return choices

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import MESSAGES, ApiError, sentence
+from domain import words
 from infra.settings import get_settings
 from infra.temporal import connect
 from workflows.kit import CaseWorkflow
@@ -90,7 +91,7 @@ async def run_update(client: Client, workflow_id: str, update: str, arg: Any) ->
         cause = err.cause
         if isinstance(cause, ApplicationError):
             code = ERROR_STATUS.get(cause.type or "", status.HTTP_409_CONFLICT)
-            raise ApiError(code, sentence(cause.message or MESSAGES[code])) from err
+            raise ApiError(code, sentence(words.plain(cause.message or MESSAGES[code]))) from err
         raise UnexpectedUpdateFailure(f"update {update} on {workflow_id} failed") from err
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
         raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, NO_WORKER) from err

@@ -30,6 +30,7 @@ from api.case_views import (
     next_deadlines,
     next_due,
     process_title,
+    register_choices,
     staff_names,
     today,
     who,
@@ -152,7 +153,7 @@ def _new_case_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The start form for a process: fresh, or as submitted with the reasons it was refused."""
-    fields = forms.form_fields(process.start, prefix="facts")
+    fields = _start_fields(session, staff, process)
     pupils = session.exec(
         select(Pupil).where(Pupil.school_id == staff.school_id).order_by(col(Pupil.legal_name))
     ).all()
@@ -168,6 +169,12 @@ def _new_case_page(
         "can_start": Role(staff.role) in STAFF_WHO_ACT,
     }
     return page(request, "case_new.html", context, active="cases", status_code=status_code)
+
+
+def _start_fields(session: Session, staff: Staff, process: Process) -> list[forms.FormField]:
+    """The start form's fields, people and agencies chosen from the register by name."""
+    choices = register_choices(session, staff.school_id, process.start)
+    return forms.form_fields(process.start, prefix="facts", choices=choices)
 
 
 def _chosen_process(name: str | None) -> Process:
@@ -188,7 +195,7 @@ async def new_case(request: Request, session: SessionDep) -> Response:
     staff = web_staff(request, session)
     form = await request.form()
     process = _chosen_process(str(form.get("process") or ""))
-    fields = forms.form_fields(process.start, prefix="facts")
+    fields = _start_fields(session, staff, process)
     values = forms.submitted(fields, form)
     pupil = str(form.get("pupil_id") or "")
     values["pupil_id"] = pupil
@@ -222,7 +229,18 @@ async def new_case(request: Request, session: SessionDep) -> Response:
             alerts=alerts,
             status_code=err.status_code,
         )
+    await _set_up(session, started.id)
     return redirect(f"/cases/{started.id}", flash=f"Case started: {process.title}.")
+
+
+async def _set_up(session: Session, case_id: str) -> None:
+    """Wait (briefly) for the workflow's first write, so the new case's page says what to do next."""
+    for _ in range(60):
+        case = session.get(Case, case_id)
+        if case is not None and case.next_action:
+            return
+        session.expire_all()
+        await asyncio.sleep(0.05)
 
 
 # --- one case ------------------------------------------------------------------------------------------
@@ -231,7 +249,10 @@ def _action_form(
 ) -> ActionForm:
     """The form for one action, its choices from the case: a deadline to move by what it is and who
     owns it, an adviser from those asked, who attended from those invited, each by name."""
-    choices = action_choices(spec, case, people)
+    choices = {
+        **register_choices(people.session, case.school_id, spec.payload),
+        **action_choices(spec, case, people),
+    }
     if name == "change-due-date":
         choices["key"] = [
             (

@@ -1,0 +1,65 @@
+"""Every page, at 1280 and 390 px: no sideways scrolling, axe-core finds no serious or critical violation,
+and nothing a person reads is a code, a dict or an ISO date. The start form of every registered process is
+checked, and a case page of each process that can be started from its start model's own example."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from playwright.async_api import expect
+
+from domain.dates import ENGLAND
+from tests.conftest import client_for
+from tests.web.browser import DESKTOP, check_page, signed_in, until_shown
+from workflows.registry import PROCESSES
+
+
+async def test_every_page_at_both_widths(browser, live_api, sendco, teacher, pupil) -> None:  # type: ignore[no-untyped-def]
+    # Signed out: the sign-in page.
+    context = await browser.new_context(base_url=live_api, viewport=DESKTOP, bypass_csp=True)
+    anonymous = await context.new_page()
+    await anonymous.goto("/")
+    await expect(anonymous.get_by_role("heading", name="Sign in")).to_be_visible()
+    await check_page(anonymous, "signin")
+
+    _, page = await signed_in(browser, live_api, sendco[1], csp=False)
+    for name, process in PROCESSES.items():
+        await page.goto(f"/cases/new?process={name}")
+        await expect(page.get_by_role("heading", name=process.title)).to_be_visible()
+        await check_page(page, f"case-new-{name}")
+
+    # A records request (any pupil), and a case of each process its start model gives an example for.
+    today = dt.datetime.now(ENGLAND).date()
+    started = []
+    with client_for(live_api, sendco[1]) as api:
+        body = {"process": "records_request", "pupil_id": pupil.id, "facts": {"request_received": str(today)}}
+        started.append(("records_request", api.post("/api/v1/cases", json=body).json()["id"]))
+        for name, process in PROCESSES.items():
+            examples = (process.start.model_config.get("json_schema_extra") or {}).get("examples") or []
+            if not examples or process.requires_provision is not None or process.one_open_per_pupil:
+                continue
+            facts = {
+                **examples[0],
+                **({"class_teacher_id": teacher[0].id} if "class_teacher_id" in examples[0] else {}),
+            }
+            r = api.post("/api/v1/cases", json={"process": name, "pupil_id": pupil.id, "facts": facts})
+            assert r.status_code == 201, r.text
+            started.append((name, r.json()["id"]))
+    for name, case_id in started:
+        await until_shown(page, f"/cases/{case_id}", "What you can do now")
+        await check_page(page, f"case-{name}")
+
+    for path, heading in (("/cases", "Cases"), ("/mailbox", "Mailbox"), ("/approvals", "Approvals")):
+        await page.goto(path)
+        await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        await check_page(page, path.strip("/"))
+
+    # Keyboard use: the first Tab reaches the skip link, which is visible when focused.
+    await page.goto("/cases")
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    await expect(skip).to_be_focused()
+    box = await skip.bounding_box()
+    assert box is not None and box["x"] >= 0, "the skip link is off screen when focused"
+    outline = await skip.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline != "none", "no visible focus on the skip link"
