@@ -5,16 +5,37 @@ checked, and a case page of each process that can be started from its start mode
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from playwright.async_api import expect
+from sqlmodel import Session
 
 from domain.dates import ENGLAND
+from store.register import Pupil
 from tests.conftest import client_for
 from tests.web.browser import DESKTOP, check_page, signed_in, until_shown
 from workflows.registry import PROCESSES
 
 
-async def test_every_page_at_both_widths(browser, live_api, sendco, teacher, pupil) -> None:  # type: ignore[no-untyped-def]
+def fresh_pupil(engine, school, provision: str) -> int:  # type: ignore[no-untyped-def]
+    """A pupil of the school with no case yet."""
+    with Session(engine, expire_on_commit=False) as s:
+        pupil = Pupil(
+            school_id=school.id,
+            legal_name=f"Page Check {uuid.uuid4().hex[:6]}",
+            date_of_birth=dt.date(2016, 9, 1),
+            year_group=4,
+            sen_provision=provision,
+            needs=["SLCN"] if provision != "N" else [],
+            local_authority="Kent",
+        )
+        s.add(pupil)
+        s.commit()
+        assert pupil.id is not None
+        return pupil.id
+
+
+async def test_every_page_at_both_widths(browser, live_api, engine, school, sendco, teacher, pupil) -> None:  # type: ignore[no-untyped-def]
     # Signed out: the sign-in page.
     context = await browser.new_context(base_url=live_api, viewport=DESKTOP, bypass_csp=True)
     anonymous = await context.new_page()
@@ -36,13 +57,14 @@ async def test_every_page_at_both_widths(browser, live_api, sendco, teacher, pup
         started.append(("records_request", api.post("/api/v1/cases", json=body).json()["id"]))
         for name, process in PROCESSES.items():
             examples = (process.start.model_config.get("json_schema_extra") or {}).get("examples") or []
-            if not examples or process.requires_provision is not None or process.one_open_per_pupil:
+            if not examples:
                 continue
-            facts = {
-                **examples[0],
-                **({"class_teacher_id": teacher[0].id} if "class_teacher_id" in examples[0] else {}),
-            }
-            r = api.post("/api/v1/cases", json={"process": name, "pupil_id": pupil.id, "facts": facts})
+            facts = {**examples[0]}
+            if "class_teacher_id" in facts:
+                facts["class_teacher_id"] = teacher[0].id
+            provision = process.requires_provision.value if process.requires_provision else "N"
+            who = fresh_pupil(engine, school, provision)
+            r = api.post("/api/v1/cases", json={"process": name, "pupil_id": who, "facts": facts})
             assert r.status_code == 201, r.text
             started.append((name, r.json()["id"]))
     for name, case_id in started:
