@@ -145,6 +145,15 @@ NEEDS: dict[str, str] = {
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+def working_pattern(days: list[int] | tuple[int, ...]) -> str:
+    """'on Wednesdays', 'on Mondays and Thursdays', 'Monday to Friday'."""
+    chosen = sorted(set(days))
+    if chosen == [0, 1, 2, 3, 4]:
+        return "Monday to Friday"
+    names = [f"{WEEKDAYS[d]}s" for d in chosen]
+    return "on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
 # --- dates and times ------------------------------------------------------------------------------
 def in_england(moment: dt.datetime) -> dt.datetime:
     """A stored moment (UTC, naive from SQLite) as the time in England; a naive local time stays."""
@@ -293,6 +302,19 @@ def flag(code: str) -> str:
             rest = code[len(start) :] if start.endswith("-") else ""
             return f"{words}{f' ({rest})' if rest else ''}{cycle}"
     return f"{humanise(code)}{cycle}"
+
+
+PROCESSES: dict[str, str] = {
+    "annual_review": "EHCP annual review",
+    "records_request": "Parent's request to see the educational record",
+    "needs_assessment": "Request for an EHC needs assessment",
+    "graduated_approach": "SEN support (the graduated approach)",
+}
+
+
+def process(code: str) -> str:
+    """A process by its title (the registry's own, where the caller cannot read the registry)."""
+    return PROCESSES.get(code) or humanise(code)
 
 
 def provision(code: str) -> str:

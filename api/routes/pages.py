@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -17,7 +16,6 @@ from starlette.datastructures import FormData
 
 from api import commands, forms
 from api.case_views import (
-    OPEN_DEADLINE,
     SOON_DAYS,
     DeadlineView,
     People,
@@ -49,8 +47,9 @@ from domain.census import NeedType, SenProvision
 from domain.rules import rule
 from domain.schemas import Role
 from store import case_service, register_service
-from store.casework import Approval, ApprovalStatus, Case, CaseStatus, Deadline
-from store.register import Pupil, School, Staff
+from store.casework import Approval, ApprovalStatus, Case, CaseStatus
+from store.register import Pupil, Staff
+from store.week import Item, sendco_week
 from workflows.process import STAFF_WHO_ACT, Action, Process
 from workflows.registry import PROCESSES
 
@@ -518,18 +517,6 @@ async def approval_decision(approval_id: int, request: Request, session: Session
 
 
 # --- home: My week (the SENDCo), approvals and escalations (the headteacher) ------------------------------
-STAFF_KINDS = frozenset({"sendco", "headteacher", "staff"})
-
-
-def next_working_day(on: dt.date, working_days: list[int]) -> dt.date:
-    """The SENDCo's next working day after `on` (their pattern: Monday=0)."""
-    days = set(working_days) or {0, 1, 2, 3, 4}
-    later = on + dt.timedelta(days=1)
-    while later.weekday() not in days:
-        later += dt.timedelta(days=1)
-    return later
-
-
 @dataclass
 class Due:
     """One open deadline on the home page: the deadline in words, its case and pupil."""
@@ -539,65 +526,40 @@ class Due:
     pupil: Pupil | None
 
 
-def _open_deadlines(session: Session, school_id: int, on: dt.date) -> list[Due]:
-    """Every open deadline of the school's open cases, soonest first, with its case and pupil."""
-    rows = session.exec(
-        case_service.deadlines_query(school_id=school_id)
-        .join(Case, Case.id == Deadline.case_id)
-        .where(col(Deadline.status).in_(OPEN_DEADLINE), col(Deadline.completed_at).is_(None))
-        .where(Case.status == CaseStatus.open)
-    ).all()
-    cases = {c.id: c for c in session.exec(select(Case).where(col(Case.id).in_({r.case_id for r in rows})))}
-    pupils = by_id(session, Pupil, {c.pupil_id for c in cases.values()})
-    people = {cid: People(session, c) for cid, c in cases.items()}
-    return [
-        Due(deadline_view(r, on, people[r.case_id]), cases[r.case_id], pupils.get(cases[r.case_id].pupil_id))
-        for r in rows
-    ]
-
-
 @router.get("/", response_model=None)
 def home(request: Request, session: SessionDep) -> Response:
     """Signed in: My week (the headteacher's home for the headteacher); signed out: the sign-in page."""
     staff = web_staff(request, session, next_path="/")
     on = today()
-    school = session.get(School, staff.school_id)
-    working = list(school.sendco_working_days) if school else [0, 1, 2, 3, 4]
-    back_on = next_working_day(on, working)
-    everything = _open_deadlines(session, staff.school_id, on)
-    ours = [d for d in everything if d.deadline.owner.partition(":")[0] in STAFF_KINDS]
-    others = [d for d in everything if d.deadline.owner.partition(":")[0] not in STAFF_KINDS]
-    waiting = session.exec(case_service.approvals_query(school_id=staff.school_id)).all()
-    approval_cases = {
-        c.id: c for c in session.exec(select(Case).where(col(Case.id).in_({a.case_id for a in waiting})))
-    }
-    approval_pupils = by_id(session, Pupil, {c.pupil_id for c in approval_cases.values()})
+    found = sendco_week(session, staff.school_id, on)
+    people: dict[str, People] = {}
+
+    def shown(items: list[Item]) -> list[Due]:
+        return [
+            Due(
+                deadline_view(i.deadline, on, people.setdefault(i.case.id, People(session, i.case))),
+                i.case,
+                i.pupil,
+            )
+            for i in items
+        ]
+
     approvals = [
-        {
-            "approval": a,
-            "case": approval_cases[a.case_id],
-            "pupil": approval_pupils.get(approval_cases[a.case_id].pupil_id),
-            "summary": words.plain(a.summary),
-        }
-        for a in waiting
+        {"approval": a, "case": c, "pupil": p, "summary": words.plain(a.summary)}
+        for a, c, p in found.approvals
     ]
-    is_head = Role(staff.role) == Role.headteacher
     context = {
         "staff": staff,
-        "is_head": is_head,
+        "is_head": Role(staff.role) == Role.headteacher,
         "today": on,
-        "back_on": back_on,
-        "works_every_day": set(working) >= {0, 1, 2, 3, 4},
-        "working_days": ", ".join(words.WEEKDAYS[d] for d in sorted(working)),
-        "overdue": [d for d in ours if d.deadline.days < 0 or d.deadline.status != "pending"],
-        "due_soon": [d for d in ours if d.deadline.status == "pending" and on <= d.deadline.due < back_on],
-        "coming": [
-            d
-            for d in ours
-            if d.deadline.status == "pending" and back_on <= d.deadline.due < back_on + dt.timedelta(days=7)
-        ],
-        "others": others,
-        "escalated": [d for d in everything if d.deadline.status == "escalated"],
+        "back_on": found.back_on,
+        "works_every_day": found.works_every_weekday,
+        "working_days": words.working_pattern(found.working_days),
+        "overdue": shown(found.overdue),
+        "due_soon": shown(found.due_soon),
+        "coming": shown(found.coming),
+        "others": shown(found.others),
+        "escalated": shown(found.escalated),
         "approvals": approvals,
         "process_title": process_title,
     }
