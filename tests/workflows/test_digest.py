@@ -16,6 +16,7 @@ from domain.digest import DIGEST_AT, DigestInput
 from store.casework import ChronologyEntry, OutboxMessage
 from tests.web.browser import leaks
 from tests.web.wednesday import WEDNESDAY, wednesday_school_on
+from tests.workflows.test_deadlines import back_in_step
 from workflows.digest import SendcoDigest, digest_workflow_id
 
 DAY = dt.timedelta(days=1)
@@ -79,3 +80,4 @@ async def test_the_digest_over_a_fortnight_for_a_wednesday_only_sendco(
     assert covered and all("sent to the headteacher as cover" in n.detail for n in noted)
     assert all(n.actor == "engine" for n in noted)
     await handle.terminate("the fortnight is over")
+    await back_in_step(time_env, start)
