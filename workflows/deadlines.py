@@ -16,8 +16,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_io import CaseIO
 
 REMIND_AT = time(8, 0)  # reminders go out at 08:00 in England on their day
-# A deadline already past when it is set is not late the same instant: its owner is asked (by the step
-# that set it) and chased, with the escalation, on the next working day if it is still not done.
+# A deadline already past when it is set is shown missed, but nobody is told it is late the same instant:
+# its owner is asked (by the step that set it) and chased, with the escalation, on the owner's next
+# working day if it is still not done.
 LATE_WHEN_SET = "late-when-set-chased-next-working-day"
 HEADTEACHER = Recipient(kind="headteacher")
 SENDCO = Recipient(kind="sendco")
@@ -145,8 +146,7 @@ class Deadline:
                 at = english_moment(day, REMIND_AT)
                 if at >= now and self._reminder_key(day) not in self._sent:
                     return at, lambda day=day: self._remind(day)
-            grace = self._grace_until
-            return (max(self.breach_at, grace) if grace else self.breach_at), self._breach
+            return self.breach_at, self._breach
         assert self._last_escalation is not None
         return self._last_escalation + self.policy.escalate_every, self._escalate
 
@@ -170,6 +170,10 @@ class Deadline:
                 self.io.note("deadline-missed", f"{self.title}: was due {self.due:%d %b %Y} ({self.rule_id})")
             ],
         )
+        if self._grace_until is not None and workflow.now() < self._grace_until:
+            # Late as it was set: shown missed now, chased and escalated on the owner's next working day.
+            self._last_escalation = self._grace_until - self.policy.escalate_every
+            return
         await self._escalate()
 
     async def _escalate(self) -> None:

@@ -193,8 +193,9 @@ async def test_a_whole_annual_review_cycle_through_the_pages(
     await form.get_by_role("button", name="Record the LA's decision").click()
     await expect(page.get_by_role("status")).to_contain_text("Record the LA's decision")
     await until_shown(page, case_url, "Planning the review meeting")
-    emails = page.locator("table.emails")
-    await expect(emails).to_contain_text("Delivered")
+    await expect(page.locator("details.emails-list > summary")).to_contain_text("all delivered")
+    await page.locator("details.emails-list > summary").click()
+    await expect(page.locator("table.emails")).to_contain_text("Delivered")
     chronology = page.locator("table.chronology")
     await expect(chronology.locator("tr", has_text="Approval approved")).to_contain_text(
         f"{headteacher[0].name} (headteacher)"

@@ -74,7 +74,7 @@ async def test_every_page_at_both_widths(browser, live_api, engine, school, send
     for path, heading in (("/cases", "Cases"), ("/mailbox", "Mailbox"), ("/approvals", "Approvals")):
         await page.goto(path)
         await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-        await check_page(page, path.strip("/"))
+        await check_page(page, f"{path.strip('/')}-list")
 
     # Keyboard use: the first Tab reaches the skip link, which is visible when focused.
     await page.goto("/cases")

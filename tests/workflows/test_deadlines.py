@@ -192,8 +192,8 @@ async def test_a_deadline_already_past_when_set_is_chased_on_the_next_working_da
     handle = await start(time_env, probe_queue, case, today - 3 * DAY, "la_sen")
     await time_env.sleep(dt.timedelta(minutes=5))
 
-    # Not "3 days late, the headteacher has been told" the instant it is set: nobody is chased yet.
-    assert deadline_row(engine, case.case_id).status == "pending"
+    # Shown missed, but not "3 days late, the headteacher has been told" the instant it is set.
+    assert deadline_row(engine, case.case_id).status == "missed"
     assert not chronology(engine, case.case_id, "deadline-escalated")
     assert not sent_to(smtp, headteacher[0].email) and not sent_to(smtp, "la_sen@example.org")
 
