@@ -380,7 +380,10 @@ def register_choices(session: Session, school_id: int, model: type[Any]) -> dict
             if kind in words.KINDS:
                 query = query.where(Agency.kind == kind)
             choices[name] = [
-                (str(a.id), f"{a.name} ({words.in_text(str(a.kind))}, {a.local_authority})")
+                (
+                    str(a.id),
+                    f"{a.name} ({', '.join(filter(None, (words.in_text(str(a.kind)), a.local_authority)))})",
+                )
                 for a in session.exec(query)
             ]
         elif "staff" in name or "teacher" in name:
