@@ -4,6 +4,7 @@ people a case names (by the register's names), and the choices an action's form 
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -390,3 +391,19 @@ def register_choices(session: Session, school_id: int, model: type[Any]) -> dict
             people = session.exec(select(Staff).where(Staff.school_id == school_id).order_by(col(Staff.name)))
             choices[name] = [(str(s.id), f"{s.name} ({role_name(s.role)})") for s in people]
     return choices
+
+
+def already_included(process: Process, field: str) -> set[str]:
+    """For a start field `optional_<x>`: the recipient kinds the workflow's input always has in `<x>`
+    (an annual review always invites the parent, headteacher, LA SEN officer, health and social care),
+    so the form does not offer them again."""
+    if not field.startswith("optional_"):
+        return set()
+    try:
+        hints = typing.get_type_hints(process.workflow.run)
+    except Exception:  # a run method whose types cannot be read here: offer every kind
+        return set()
+    inputs = [t for name, t in hints.items() if name != "return" and isinstance(t, type)]
+    info = inputs[0].model_fields.get(field.removeprefix("optional_")) if inputs else None
+    made = info.default_factory() if info is not None and info.default_factory is not None else []  # type: ignore[call-arg]
+    return {r.kind for r in made if isinstance(r, Recipient)}

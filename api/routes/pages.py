@@ -20,6 +20,7 @@ from api.case_views import (
     DeadlineView,
     People,
     action_choices,
+    already_included,
     by_id,
     case_record,
     deadline_view,
@@ -173,6 +174,9 @@ def _new_case_page(
 def _start_fields(session: Session, staff: Staff, process: Process) -> list[forms.FormField]:
     """The start form's fields, people and agencies chosen from the register by name."""
     choices = register_choices(session, staff.school_id, process.start)
+    for name in process.start.model_fields:
+        if always := already_included(process, name):
+            choices[name] = [(kind, text) for kind, text in forms.RECIPIENT_KINDS if kind not in always]
     return forms.form_fields(process.start, prefix="facts", choices=choices)
 
 
