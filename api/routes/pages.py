@@ -98,15 +98,23 @@ def cases_page(
     session: SessionDep,
     status_filter: Annotated[str, Query(alias="status")] = "",
     process: str = "",
+    pupil: str = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
-    """The SENDCo's working list: open cases first, soonest deadline first."""
+    """The SENDCo's working list: open cases first, soonest deadline first (one pupil's, if asked)."""
     staff = web_staff(request, session)
     chosen = CaseStatus(status_filter) if status_filter in set(CaseStatus) else None
     process = process if process in PROCESSES else ""
+    one = session.get(Pupil, int(pupil)) if pupil.isdigit() and len(pupil) < 12 else None
+    one = one if one is not None and one.school_id == staff.school_id else None
     soonest = next_due()
     query = (
-        case_service.cases_query(school_id=staff.school_id, status=chosen, process=process or None)
+        case_service.cases_query(
+            school_id=staff.school_id,
+            status=chosen,
+            process=process or None,
+            pupil_id=one.id if one else None,
+        )
         .order_by(None)
         .order_by(col(Case.status) == CaseStatus.closed, soonest.is_(None), soonest)
         .order_by(col(Case.started_at).desc())
@@ -117,7 +125,12 @@ def cases_page(
     deadlines = next_deadlines(session, [c.id for c in cases.items], on)
 
     def url(at: int) -> str:
-        query = {"status": chosen.value if chosen else "", "process": process, "offset": at}
+        query = {
+            "status": chosen.value if chosen else "",
+            "process": process,
+            "pupil": str(one.id) if one else "",
+            "offset": at,
+        }
         return "/cases?" + urlencode({k: v for k, v in query.items() if v})
 
     rows = [
@@ -129,6 +142,7 @@ def cases_page(
         "rows": rows,
         "status": chosen.value if chosen else "",
         "process": process,
+        "pupil": one,
         "processes": PROCESSES,
         "statuses": list(CaseStatus),
         "can_start": Role(staff.role) in STAFF_WHO_ACT,
