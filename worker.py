@@ -7,21 +7,29 @@ import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlmodel import select
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.cases import CASE_ACTIVITIES
+from activities.digest import DIGEST_ACTIVITIES
 from activities.email import EMAIL_ACTIVITIES
 from activities.ep_allocation import EP_ALLOCATION_ACTIVITIES
 from activities.funding import FUNDING_ACTIVITIES
 from activities.provision import PROVISION_ACTIVITIES
 from activities.records import RECORD_ACTIVITIES
+from domain.digest import DigestInput
+from infra.database import session_scope
 from infra.settings import get_settings
 from infra.temporal import connect
+from store.register import School
+from workflows.digest import SendcoDigest, digest_workflow_id
 from workflows.registry import PROCESSES
 
 WORKFLOWS = [p.workflow for p in PROCESSES.values()]
+SCHEDULES = [SendcoDigest]  # durable schedules that are not cases: the SENDCo-day digest, one per school
 ACTIVITIES = [
     *RECORD_ACTIVITIES,
     *EMAIL_ACTIVITIES,
@@ -29,6 +37,7 @@ ACTIVITIES = [
     *PROVISION_ACTIVITIES,
     *EP_ALLOCATION_ACTIVITIES,
     *FUNDING_ACTIVITIES,
+    *DIGEST_ACTIVITIES,
 ]
 # Pure domain code and the bank-holiday tables it reads are shared with the sandbox, not re-imported.
 SANDBOX = SandboxedWorkflowRunner(
@@ -43,11 +52,26 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
+        workflows=[*WORKFLOWS, *SCHEDULES],
         activities=ACTIVITIES,
         activity_executor=executor,
         workflow_runner=SANDBOX,
     )
+
+
+async def ensure_digests(client: Client, task_queue: str) -> None:
+    """Every school's SENDCo-day digest schedule, started once (one workflow per school, kept running)."""
+    with session_scope() as session:
+        schools = [(s.id, list(s.sendco_working_days)) for s in session.exec(select(School))]
+    for school_id, working in schools:
+        assert school_id is not None
+        await client.start_workflow(
+            SendcoDigest.run,
+            DigestInput(school_id=school_id, working_days=working),
+            id=digest_workflow_id(school_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
 
 
 async def main() -> None:
@@ -61,6 +85,10 @@ async def main() -> None:
     with ThreadPoolExecutor(max_workers=16) as executor:
         async with build_worker(client, settings.task_queue, executor):
             logging.info("worker polling task queue %s on %s", settings.task_queue, settings.temporal_address)
+            try:
+                await ensure_digests(client, settings.task_queue)
+            except Exception as err:  # the cases run regardless; the digests start on the next start
+                logging.warning("the SENDCo-day digests were not started: %s", type(err).__name__)
             await stop.wait()
     logging.info("worker stopped")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
@@ -23,7 +24,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.recipients import Person, greeting_name, resolve
 from activities.rendering import Rendered, render
+from domain import words
 from domain.schemas import EmailBatch, EmailRequest, EmailResult, Invite, Recipient
+from infra.case_history import accepted_updates
 from infra.database import session_scope
 from infra.settings import Settings, get_settings
 from store.casework import Case, OutboxMessage, OutboxStatus
@@ -78,6 +81,8 @@ EMAIL_ACTIVITIES = [send_email, send_emails]
 
 async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
     """Send each recipient their own copy unless the outbox row is settled; notify the SENDCo on failure."""
+    if req.template in RECORD_TEMPLATES and req.case_id and "record" not in req.context:
+        req = req.model_copy(update={"context": {**req.context, "record": await _case_record(req)}})
     try:
         prepared = await asyncio.to_thread(_prepare, req)
     except ApplicationError as err:
@@ -147,6 +152,63 @@ def scrub(text: str) -> str:
 
 
 # --- outbox and chronology (run in a thread: the database is synchronous) ----------------------------
+RECORD_TEMPLATES = frozenset({"approval-request"})  # emails that show what was recorded on the case
+
+
+async def _case_record(req: EmailRequest) -> list[dict[str, Any]]:
+    """What staff recorded on the case this cycle (from its workflow's history), for the headteacher to
+    read in the email itself; empty outside a worker or when the history cannot be read."""
+    try:
+        client = activity.client()
+        with session_scope() as session:
+            case = _case(session, req.case_id)
+            workflow_id = case.workflow_id if case else ""
+        updates = await accepted_updates(client, workflow_id)
+    except Exception:  # not in a worker's activity, or the history unreadable: the summary alone
+        return []
+    return await asyncio.to_thread(_recorded, req.case_id, updates)
+
+
+def _recorded(case_id: str | None, updates: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Each recorded action as a title and its entries in words, people by the register's names."""
+    with session_scope() as session:
+        case = _case(session, case_id)
+
+        def name(label: str) -> str | None:
+            kind, _, ident = label.partition(":")
+            recipient = {"kind": kind}
+            if ident.isdigit():
+                recipient["staff_id" if kind in STAFF_KINDS else "agency_id"] = ident
+            try:
+                people = resolve(session, case=case, recipients=[Recipient.model_validate(recipient)])
+            except ApplicationError:
+                return None
+            return " and ".join(p.name for p in people) or None
+
+        def shown(value: Any) -> str:
+            if isinstance(value, dict) and "kind" in value:  # a recipient
+                value = Recipient.model_validate(value).label
+                return name(value) or words.kind(value.partition(":")[0])
+            if isinstance(value, list) and value and all(isinstance(v, dict) and "kind" in v for v in value):
+                return "; ".join(shown(v) for v in value)
+            return words.shown(value, names=name)
+
+        record = []
+        for update, data in updates:
+            if update in NOT_RECORDED or not isinstance(data, dict):
+                continue
+            items = [
+                (words.humanise(k), shown(v))
+                for k, v in data.items()
+                if k != "actor" and v not in (None, "", [], {})
+            ]
+            record.append({"title": words.humanise(update), "entries": items})
+        return record
+
+
+NOT_RECORDED = frozenset({"ready", "change_due_date", "decide_approval"})
+
+
 def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int, list[str]] | EmailResult:
     """Settled rows short-circuit; otherwise record the row as pending (attempts+1) and build a copy for
     each recipient not yet delivered to; the reasons for any copy that cannot be built come third."""
@@ -290,8 +352,12 @@ def _case(session: Session, case_id: str | None) -> Case | None:
     return case
 
 
+STAFF_KINDS = frozenset({"sendco", "headteacher", "staff"})
+
+
 def _engine_context(session: Session, case: Case | None, people: list[Person], settings: Settings) -> dict:
     """What every template may use, looked up here so that workflows never carry names."""
+    staff_only = all(p.kind in STAFF_KINDS for p in people)
     pupil = session.get(Pupil, case.pupil_id) if case else None
     school = session.get(School, case.school_id) if case else None
     words = pupil.legal_name.split() if pupil else []
@@ -309,7 +375,9 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
         "pupil_initials": "".join(w[0].upper() for w in words),
         "pupil_first_name": words[0] if words else "",
         "case_ref": case.id[:8] if case else "",
-        "case_url": f"{settings.public_url.rstrip('/')}/cases/{case.id}" if case else "",
+        # The case page is for staff: parents and agencies get who to contact instead.
+        "case_url": f"{settings.public_url.rstrip('/')}/cases/{case.id}" if case and staff_only else "",
+        "for_staff": staff_only,
         "recipient_name": greeting_name(people),
     }
 

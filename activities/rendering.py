@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from domain import words
 from domain.schemas import RECIPIENT_WORDS
 from infra.settings import ROOT
 
@@ -55,7 +56,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(long_date=long_date, days_phrase=days_phrase, who=who)
+    env.filters.update(long_date=long_date, days_phrase=days_phrase, who=who, plain=words.plain)
     return env
 
 

@@ -22,25 +22,22 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
-from domain.schemas import RECIPIENT_WORDS, Recipient
+from domain import words
+from domain.schemas import Recipient
 
 Choices = Sequence[tuple[str, str]]
 Values = dict[str, str | list[str]]
-MULTI = ("multiselect", "lines")
+MULTI = ("multiselect", "lines", "datetime")
 SCALARS = (str, int, float, dt.date, dt.datetime, dt.time)
-PARSERS = {
-    "date": dt.date.fromisoformat,
-    "datetime-local": dt.datetime.fromisoformat,
-    "time": dt.time.fromisoformat,
-}
-UK_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+PARSERS = {"date": words.parse_date, "time": words.parse_time}
 # Who can be picked without naming a person or an agency: a recipient kind, in plain words.
 RECIPIENT_KINDS: Choices = tuple(
-    (kind, RECIPIENT_WORDS[kind][0])
+    (kind, words.kind(kind))
     for kind in ("parent", "headteacher", "la_sen", "ep_service", "health", "social_care", "other")
 )
-# Models a list of which is ticked from checkboxes: the field each ticked box fills, and the boxes.
-PICKED: dict[type[BaseModel], tuple[str, Choices]] = {Recipient: ("kind", RECIPIENT_KINDS)}
+# Models picked from a list (a select, or checkboxes for a list of them): the field a pick fills, and
+# the choices when the page has none of its own ("label": the whole recipient from its label).
+PICKED: dict[type[BaseModel], tuple[str, Choices]] = {Recipient: ("label", RECIPIENT_KINDS)}
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class FormField:
     name: str
     path: tuple[str, ...]
     label: str
-    kind: str  # text textarea date datetime-local time number checkbox select multiselect lines json
+    kind: str  # text textarea date datetime time number checkbox select multiselect lines json
     required: bool
     hint: str = ""
     choices: Choices = ()
@@ -66,29 +63,39 @@ class FormField:
         """An HTML id unique on the page."""
         return re.sub(r"[^A-Za-z0-9_-]", "-", self.name)
 
-    def input_type(self, value: str) -> str:
-        """The input's type; an entered date the browser would blank out is shown as text, to be corrected."""
-        parse = PARSERS.get(self.kind)
-        if parse is None or not value:
-            return self.kind
-        try:
-            parse(value)
-        except ValueError:
+    def input_type(self, value: str, kind: str = "") -> str:
+        """The input's type; a date the browser's picker would blank out (20/01/2027) is shown as text."""
+        kind = kind or self.kind
+        if kind == "date" and value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return "text"
-        return self.kind
+        return kind
+
+    def parts(self, value: str | list[str]) -> tuple[str, str]:
+        """A date-and-time control's two entries."""
+        given = list(value) if isinstance(value, list) else [value]
+        padded = [*given, "", ""]
+        return padded[0], padded[1]
 
 
-def humanise(name: str) -> str:
-    """`request_received` or `submit-for-approval` as words: 'Request received', 'Submit for approval'."""
-    words = re.sub(r"[_\-.]+", " ", name).strip()
-    return words[:1].upper() + words[1:]
+humanise = words.humanise
+
+
+def recipient_label(label: str) -> dict[str, Any]:
+    """A recipient from its label ('ep_service', 'ep_service:3', 'staff:2') as the payload takes it."""
+    kind, _, ident = label.partition(":")
+    if not ident.isdigit():
+        return {"kind": kind}
+    return {
+        "kind": kind,
+        "staff_id" if kind in ("staff", "sendco", "headteacher") else "agency_id": int(ident),
+    }
 
 
 def recipient_words(recipient: Recipient) -> str:
-    """A recipient in plain words: 'Educational psychologist', 'Staff 3'."""
-    words = RECIPIENT_WORDS.get(recipient.kind, (humanise(recipient.kind), ""))[0]
+    """A recipient in plain words: 'EP service', 'School staff 3'."""
+    label = words.kind(recipient.kind)
     ident = recipient.staff_id or recipient.agency_id
-    return f"{words} {ident}" if ident else words
+    return f"{label} {ident}" if ident else label
 
 
 def _strip_optional(annotation: Any) -> tuple[Any, bool]:
@@ -105,10 +112,18 @@ def _strip_optional(annotation: Any) -> tuple[Any, bool]:
 def _choices_of(annotation: Any) -> Choices:
     """The options of a Literal or an Enum, else none."""
     if get_origin(annotation) is Literal:
-        return [(str(v), humanise(str(v))) for v in get_args(annotation)]
+        return [(str(v), _option_words(str(v))) for v in get_args(annotation)]
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return [(str(m.value), str(m.value)) for m in annotation]
+        return [(str(m.value), _option_words(str(m.value))) for m in annotation]
     return ()
+
+
+def _option_words(value: str) -> str:
+    """An option in words: a transfer kind, a recommendation, else the code humanised."""
+    for table in (words.TRANSFERS, words.RECOMMENDATIONS):
+        if value in table:
+            return words.sentence(table[value]).rstrip(".")
+    return humanise(value)
 
 
 def _is_model(annotation: Any) -> bool:
@@ -116,9 +131,9 @@ def _is_model(annotation: Any) -> bool:
 
 
 def _picked(annotation: Any) -> tuple[str, Choices]:
-    """For a list of a model picked by one field: that field and its choices; else ('', ())."""
+    """For a model picked from a list (or a list of them): the field a pick fills and its choices."""
     if get_origin(annotation) not in (list, set, tuple, frozenset):
-        return "", ()
+        return PICKED.get(annotation, ("", ())) if isinstance(annotation, type) else ("", ())
     return PICKED.get(_strip_optional((get_args(annotation) or (Any,))[0])[0], ("", ()))
 
 
@@ -127,7 +142,7 @@ def _kind(annotation: Any, info: FieldInfo) -> tuple[str, Choices]:
     if choices := _choices_of(annotation):
         return "select", choices
     if choices := _picked(annotation)[1]:
-        return "multiselect", choices
+        return ("multiselect" if get_origin(annotation) else "select"), choices
     if get_origin(annotation) in (list, set, tuple, frozenset):
         inner = _strip_optional((get_args(annotation) or (Any,))[0])[0]
         if choices := _choices_of(inner):
@@ -135,7 +150,7 @@ def _kind(annotation: Any, info: FieldInfo) -> tuple[str, Choices]:
         return ("lines" if inner in SCALARS else "json"), ()
     if annotation is bool:
         return "checkbox", ()
-    kinds = [(dt.datetime, "datetime-local"), (dt.date, "date"), (dt.time, "time"), (int, "number")]
+    kinds = [(dt.datetime, "datetime"), (dt.date, "date"), (dt.time, "time"), (int, "number")]
     for python_type, kind in kinds:
         if isinstance(annotation, type) and issubclass(annotation, python_type):
             return kind, ()
@@ -171,10 +186,9 @@ def _field(name: str, path: tuple[str, ...], info: FieldInfo, choices: Choices |
     low = _constraint(info, at.Ge, "ge")
     high = _constraint(info, at.Le, "le")
     hint = info.description or ""
-    if kind == "json":
-        hint = f"{hint} (as JSON)".strip()
-    elif kind == "lines":
+    if kind == "lines":
         hint = f"{hint} (one per line)".strip()
+    hint = words.sentence(words.plain(hint)) if hint else ""
     return FormField(
         name=name,
         path=path,
@@ -188,7 +202,7 @@ def _field(name: str, path: tuple[str, ...], info: FieldInfo, choices: Choices |
         max="" if high is None else str(high),
         step="any" if annotation is float else ("1" if kind == "number" else ""),
         maxlength=_constraint(info, at.MaxLen, "max_length") if kind in ("text", "textarea") else None,
-        item_key=_picked(annotation)[0] if kind == "multiselect" else "",
+        item_key=_picked(annotation)[0] if kind in ("multiselect", "select") else "",
     )
 
 
@@ -209,7 +223,7 @@ def form_fields(
         name = ".".join((prefix, *path))
         annotation, optional = _strip_optional(info.annotation)
         given = (choices or {}).get(key) if not _path else None
-        if _is_model(annotation) and not optional and given is None:
+        if _is_model(annotation) and not optional and given is None and not _picked(annotation)[0]:
             fields += form_fields(annotation, prefix=prefix, skip=(), _path=path)
         else:
             fields.append(_field(name, path, info, given))
@@ -227,7 +241,15 @@ def action_key(form: FormData) -> str | None:
 
 def submitted(fields: Sequence[FormField], form: FormData) -> Values:
     """What the person entered, by control name, to show again if the form is refused."""
-    return {f.name: form.getlist(f.name) if f.kind in MULTI else str(form.get(f.name) or "") for f in fields}
+    values: Values = {}
+    for f in fields:
+        if f.kind == "datetime":
+            values[f.name] = [str(form.get(f"{f.name}.date") or ""), str(form.get(f"{f.name}.time") or "")]
+        elif f.kind in MULTI:
+            values[f.name] = form.getlist(f.name)
+        else:
+            values[f.name] = str(form.get(f.name) or "")
+    return values
 
 
 def defaults(fields: Sequence[FormField]) -> Values:
@@ -235,12 +257,31 @@ def defaults(fields: Sequence[FormField]) -> Values:
     return {f.name: f.default for f in fields}
 
 
+def _pick(field: FormField, value: str) -> Any:
+    if field.item_key == "label":
+        return recipient_label(value)
+    return {field.item_key: value} if field.item_key else value
+
+
 def _value(field: FormField, raw: str | list[str]) -> tuple[bool, Any]:
-    """The value to validate, or (False, None) to leave it out so the model's default applies."""
+    """The value to validate, or (False, None) to leave it out so the model's default applies.
+
+    A date or time that cannot be read raises ValueError saying what is wanted."""
     if field.kind == "checkbox":
         return True, bool(raw)
     if field.kind == "multiselect":
-        return bool(raw), [{field.item_key: v} for v in raw] if field.item_key else list(raw)
+        return bool(raw), [_pick(field, v) for v in raw]
+    if field.kind == "datetime":
+        day, time = field.parts(raw)
+        if not day.strip() and not time.strip():
+            return False, None
+        if not day.strip():
+            raise ValueError(f"{words.DATE_WANTED} as well as the time")
+        if not time.strip():
+            raise ValueError(
+                f"Enter the time too, as 10:00: {words.day(words.parse_date(day))} at what time?"
+            )
+        return True, dt.datetime.combine(words.parse_date(day), words.parse_time(time)).isoformat()
     if field.kind == "lines":
         lines = [line.strip() for line in "\n".join(raw).splitlines() if line.strip()]
         return bool(lines), lines
@@ -252,17 +293,32 @@ def _value(field: FormField, raw: str | list[str]) -> tuple[bool, Any]:
             return True, json.loads(text)
         except ValueError:
             return True, text  # the model then says what it expected
-    if field.kind == "date" and (uk := UK_DATE.match(text)):
-        day, month, year = uk.groups()
-        return True, f"{year}-{int(month):02d}-{int(day):02d}"
+    if field.kind == "select" and field.item_key:
+        return True, _pick(field, text)
+    if field.kind in PARSERS:
+        return True, PARSERS[field.kind](text).isoformat()
     return True, text
+
+
+def entry_errors(fields: Sequence[FormField], values: Values) -> dict[str, str]:
+    """The controls whose entry cannot be read at all (a date as 31/02/2027), and what is wanted."""
+    found: dict[str, str] = {}
+    for field in fields:
+        try:
+            _value(field, values.get(field.name, ""))
+        except ValueError as err:
+            found[field.name] = str(err)
+    return found
 
 
 def model_input(fields: Sequence[FormField], values: Values) -> dict[str, Any]:
     """The submitted values as the model's input: nested by path, empty controls left out."""
     data: dict[str, Any] = {}
     for field in fields:
-        keep, value = _value(field, values.get(field.name, ""))
+        try:
+            keep, value = _value(field, values.get(field.name, ""))
+        except ValueError:
+            keep, value = False, None  # entry_errors says why
         if not keep:
             continue
         target = data
@@ -273,18 +329,21 @@ def model_input(fields: Sequence[FormField], values: Values) -> dict[str, Any]:
 
 
 def errors_by_field(
-    problems: Iterable[Mapping[str, Any]], names: Iterable[str]
+    problems: Iterable[Mapping[str, Any]], names: Iterable[str], titles: Mapping[str, str] | None = None
 ) -> tuple[dict[str, str], list[str]]:
-    """API refusals `[{field, reason}]` placed on the control they name (or its parent); the rest apart."""
+    """API refusals `[{field, reason}]` placed on the control they name (or its parent); the rest apart.
+
+    Every reason is put in plain words (what to enter, never pydantic's or a field's own name)."""
     known = sorted(names, key=len, reverse=True)
     placed: dict[str, str] = {}
     loose: list[str] = []
     for problem in problems:
         field = str(problem.get("field") or "")
-        reason = str(problem.get("reason") or "invalid")
+        reason = words.reword(words.plain(str(problem.get("reason") or "invalid"), fields=titles))
         name = next((n for n in known if field == n or field.startswith(n + ".")), None)
         if name is None:
-            loose.append(f"{humanise(field.split('.')[-1])}: {reason}" if "." in field else reason)
+            label = (titles or {}).get(field.split(".")[-1]) or humanise(field.split(".")[-1])
+            loose.append(f"{label}: {reason}" if "." in field else reason)
         else:
             placed[name] = f"{placed[name]}; {reason}" if name in placed else reason
     return placed, loose

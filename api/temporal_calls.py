@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import MESSAGES, ApiError, sentence
+from domain import words
 from infra.settings import get_settings
 from infra.temporal import connect
 from workflows.kit import CaseWorkflow
@@ -100,7 +101,7 @@ async def run_update(client: Client, workflow_id: str, update: str, arg: Any, up
         cause = err.cause
         if isinstance(cause, ApplicationError):
             code = ERROR_STATUS.get(cause.type or "", status.HTTP_409_CONFLICT)
-            raise ApiError(code, sentence(cause.message or MESSAGES[code])) from err
+            raise ApiError(code, sentence(words.plain(cause.message or MESSAGES[code]))) from err
         raise UnexpectedUpdateFailure(f"update {update} on {workflow_id} failed") from err
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
         if await _has_update(client, workflow_id, update_id):

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.deps import SAFE_METHODS, SessionDep, same_origin, session_staff
 from api.forms import humanise
+from domain import words
 from infra.settings import ROOT, get_settings
 from store.register import Staff
 from store.sessions import csrf_ok, csrf_token
@@ -27,19 +28,11 @@ templates = Jinja2Templates(
     )
 )
 LONDON = ZoneInfo("Europe/London")
-ROLE_NAMES = {
-    "sendco": "SENDCo",
-    "headteacher": "headteacher",
-    "staff": "staff",
-    "la_sen": "LA SEN team",
-    "ep_service": "EP service",
-    "social_care": "social care",
-}
 
 
 def role_name(role: str) -> str:
-    """A role or agency kind as people say it: 'SENDCo', 'LA SEN team'."""
-    return ROLE_NAMES.get(role, humanise(role).lower())
+    """A role or agency kind as people say it in a sentence: 'SENDCo', 'headteacher', 'LA SEN team'."""
+    return words.in_text(role)
 
 
 def local(moment: dt.datetime, fmt: str = "%d %b %Y %H:%M") -> str:
@@ -51,6 +44,15 @@ def local(moment: dt.datetime, fmt: str = "%d %b %Y %H:%M") -> str:
 templates.env.globals["role_name"] = role_name
 templates.env.filters["humanise"] = humanise
 templates.env.filters["local"] = local
+templates.env.filters.update(
+    day=words.day,  # 'Wed 20 Jan 2027'
+    when=words.when,  # 'Wed 20 Jan 2027, 10:00' (a stored moment, in England's time)
+    plain=words.plain,  # a sentence a workflow wrote, codes as words
+    step=words.step,
+    status=words.status,
+    flag=words.flag,
+    kind=words.kind,
+)
 # The pages have no scripts; e-mail HTML shown in the mailbox's sandboxed iframe inherits this.
 PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; "
@@ -64,12 +66,12 @@ FORGED = (
 )
 
 
-def web_staff(request: Request, session: SessionDep) -> Staff:
+def web_staff(request: Request, session: SessionDep, *, next_path: str = "") -> Staff:
     """The staff member behind the session cookie; otherwise off to the sign-in page."""
     staff = session_staff(request, session)
     if staff is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        target = "/signin?" + urlencode({"next": here})
+        target = "/signin" if next_path == here else "/signin?" + urlencode({"next": here})
         raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": target})
     return staff
 

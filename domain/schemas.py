@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.deadline_states import DeadlineState
+from domain.words import KINDS
 
 
 class Role(StrEnum):
@@ -52,18 +53,8 @@ class Recipient(BaseModel):
         return f"{self.kind}:{ident}" if ident else self.kind
 
 
-# Each kind of recipient in words: (a label, the same in a sentence).
-RECIPIENT_WORDS: dict[str, tuple[str, str]] = {
-    "sendco": ("SENDCo", "the SENDCo"),
-    "headteacher": ("Headteacher", "the headteacher"),
-    "staff": ("School staff", "school staff"),
-    "parent": ("Parent or carer", "parents and carers"),
-    "la_sen": ("LA SEN officer", "the local authority SEN team"),
-    "ep_service": ("Educational psychologist", "the educational psychology service"),
-    "health": ("Health", "health services"),
-    "social_care": ("Social care", "social care"),
-    "other": ("Other professional", "another agency"),
-}
+# Each kind of recipient in words, (a label, the same in a sentence): the one table in domain.words.
+RECIPIENT_WORDS: dict[str, tuple[str, str]] = {k: v for k, v in KINDS.items() if k != "engine"}
 
 
 class SchoolCalendar(BaseModel):

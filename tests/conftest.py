@@ -113,11 +113,23 @@ def pupil(engine, school: School, sendco, headteacher) -> Pupil:  # type: ignore
         for kind in AgencyKind:
             s.add(
                 Agency(
-                    kind=kind, name=f"Kent {kind}", email=f"{kind.value}@example.org", local_authority="Kent"
+                    kind=kind,
+                    name=f"Kent {KIND_NAMES[kind]}",
+                    email=f"{kind.value}@example.org",
+                    local_authority="Kent",
                 )
             )
         s.commit()
         return pupil
+
+
+KIND_NAMES = {
+    "la_sen": "SEN team",
+    "ep_service": "Educational Psychology",
+    "health": "Community Health",
+    "social_care": "Children's Social Care",
+    "other": "Outreach Service",
+}
 
 
 class ServerThread(uvicorn.Server):

@@ -9,13 +9,17 @@ from datetime import date, datetime, time, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.dates import english_moment, last_weekday_on_or_before
+    from domain.dates import add_working_days, english_moment, last_weekday_on_or_before
     from domain.deadline_states import FINAL, LATE, DeadlineEvent, DeadlineState, after
     from domain.rules import rule
     from domain.schemas import Actor, DeadlineRecord, Recipient
     from workflows.case_io import CaseIO
 
 REMIND_AT = time(8, 0)  # reminders go out at 08:00 in England on their day
+# A deadline already past when it is set is shown missed, but nobody is told it is late the same instant:
+# its owner is asked (by the step that set it) and chased, with the escalation, on the owner's next
+# working day if it is still not done.
+LATE_WHEN_SET = "late-when-set-chased-next-working-day"
 HEADTEACHER = Recipient(kind="headteacher")
 SENDCO = Recipient(kind="sendco")
 PARENT = Recipient(kind="parent")  # every parent or carer linked to the pupil
@@ -64,6 +68,7 @@ class Deadline:
     _sent: set[str] = field(default_factory=set)
     _changes: list[_Change] = field(default_factory=list)
     _cancelled: bool = False
+    _grace_until: datetime | None = None  # set when the deadline was already past as it was set
 
     # --- what handlers call -------------------------------------------------
     def move(self, due: date, actor: Actor, reason: str, *, tell_owner: bool = False) -> None:
@@ -91,6 +96,8 @@ class Deadline:
     async def until(self, done: Callable[[], bool]) -> str:
         """Wait until done() is true; returns the final state: met, met_late or cancelled."""
         self.io.stage(deadlines=[self._row()])
+        if self.breach_at <= workflow.now() and workflow.patched(LATE_WHEN_SET):
+            self._grace_until = english_moment(self._next_working_day(), REMIND_AT)
         while True:
             if done():
                 return self._complete()
@@ -114,6 +121,15 @@ class Deadline:
     def breach_at(self) -> datetime:
         """The first moment after the due date."""
         return english_moment(self.due + timedelta(days=1), time(0, 0))
+
+    def _next_working_day(self) -> date:
+        """The owner's next working day: the SENDCo's own pattern for the SENDCo, else England's."""
+        day = add_working_days(self.io.today, 1)
+        if self.owner.kind == "sendco":
+            working = set(self.io.case.calendar.sendco_working_days) or {0, 1, 2, 3, 4}
+            while day.weekday() not in working:
+                day += timedelta(days=1)
+        return day
 
     def reminder_dates(self) -> list[date]:
         """Reminder days, moved onto the SENDCo's working days when the SENDCo must act."""
@@ -154,6 +170,10 @@ class Deadline:
                 self.io.note("deadline-missed", f"{self.title}: was due {self.due:%d %b %Y} ({self.rule_id})")
             ],
         )
+        if self._grace_until is not None and workflow.now() < self._grace_until:
+            # Late as it was set: shown missed now, chased and escalated on the owner's next working day.
+            self._last_escalation = self._grace_until - self.policy.escalate_every
+            return
         await self._escalate()
 
     async def _escalate(self) -> None:

@@ -17,7 +17,7 @@ from infra.settings import get_settings
 from store.sessions import SESSION_HOURS, end_session, start_session
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
-HOME = "/cases"
+HOME = "/"
 
 
 def safe_next(target: str | None) -> str:

@@ -165,7 +165,7 @@ async def test_message_rendered_and_delivered(engine, smtp, case) -> None:  # ty
     for part in (text, html):
         assert "Dear Parent 0," in part and "Parent 1" not in part
         assert "AR-MEETING" in part and "SEND Code of Practice 9.176" in part
-        assert f"{get_settings().public_url}/cases/{the_case.id}" in part
+        assert "/cases/" not in part  # the case page is for staff: parents get who to contact instead
         assert "Jane" in part and "Smith" not in part
     row = outbox(engine, key)
     assert (row.status, row.attempts, row.template, row.case_id) == ("sent", 1, "reminder", the_case.id)

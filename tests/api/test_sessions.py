@@ -85,7 +85,7 @@ def test_signing_in_makes_a_server_side_session(api_url, engine, fresh_sendco) -
         assert browser.get("/api/v1/cases").status_code == 200  # the session works for the API's reads too
         assert (
             browser.post("/signin", data={"token": token, "next": "//evil.example"}).headers["location"]
-            == "/cases"
+            == "/"  # home, never another site
         )
     with Session(engine) as s:  # only the digest of the session id is kept
         assert s.exec(select(WebSession).where(WebSession.digest == cookie)).first() is None
@@ -235,7 +235,7 @@ async def test_a_cross_origin_post_from_chromium_is_refused(api_url, sendco, pup
                 await page.goto(f"{api_url}/signin")
                 await page.get_by_label("Token").fill(sendco[1])
                 await page.get_by_role("button", name="Sign in").click()
-                await page.wait_for_url(f"{api_url}/cases")
+                await page.wait_for_url(f"{api_url}/")
                 async with page.expect_response(EvilPage.target) as posted:
                     await page.goto(evil)
                 answer = await posted.value

@@ -303,7 +303,7 @@ async def test_late_adviser_is_reminded_named_in_the_pack_and_escalated(review, 
     assert recipients(pack) == EVERYONE and all("(1 still missing)" in m.subject for m in pack)
     [pack_to_parent] = [m for m in smtp.messages if m["X-Send-Outbox-Key"].endswith("advice-pack:parent")]
     text = pack_to_parent.get_body(("plain",)).get_content()
-    assert "Still missing: the educational psychology service" in text and "health advice" in text
+    assert "Still missing: the EP service" in text and "health advice" in text
     [sent] = r.chronology("advice-pack-sent")
     assert english_date(sent.at) == circulate and "missing: ep_service" in sent.detail
     missing = r.outbox("ar-advice-missing")

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.dates import english_date
+from domain.dates import add_working_days, english_date, english_moment
 from domain.schemas import Actor, DueDateChange, Recipient, Role
 from store.casework import ChronologyEntry, Deadline
 from tests.workflows.deadline_probe import DeadlineProbe, ProbeInput
@@ -174,3 +174,58 @@ async def test_a_step_done_after_its_due_date_is_late_even_before_the_breach_tim
     assert row.status == "met_late" and row.met_at is None and row.completed_at is not None
     assert not chronology(engine, case.case_id, "deadline-met")
     assert len(chronology(engine, case.case_id, "deadline-completed-late")) == 1
+
+
+async def back_in_step(env: WorkflowEnvironment, started: dt.datetime) -> None:
+    """Skip on to the weekday and time of day the test began at: the tests after it share the clock."""
+    gap = (started - await env.get_current_time()) % dt.timedelta(days=7)
+    await env.sleep(gap)
+
+
+async def test_a_deadline_already_past_when_set_is_chased_on_the_next_working_day_not_at_once(
+    time_env, probe_queue, new_case, engine, smtp, headteacher
+):  # type: ignore[no-untyped-def]
+    smtp.clear()
+    now = await time_env.get_current_time()
+    today = english_date(now)
+    case = new_case()
+    handle = await start(time_env, probe_queue, case, today - 3 * DAY, "la_sen")
+    await time_env.sleep(dt.timedelta(minutes=5))
+
+    # Shown missed, but not "3 days late, the headteacher has been told" the instant it is set.
+    assert deadline_row(engine, case.case_id).status == "missed"
+    assert not chronology(engine, case.case_id, "deadline-escalated")
+    assert not sent_to(smtp, headteacher[0].email) and not sent_to(smtp, "la_sen@example.org")
+
+    # The next working day at 08:00: still missing, so the owner is chased and the headteacher told, once.
+    chase_day = add_working_days(today, 1)
+    await time_env.sleep(english_moment(chase_day, dt.time(8, 1)) - await time_env.get_current_time())
+    [escalated] = chronology(engine, case.case_id, "deadline-escalated")
+    assert english_date(escalated.at) == chase_day
+    assert [m["Subject"].split(":")[0] for m in sent_to(smtp, "la_sen@example.org")] == ["Overdue"]
+    assert len(sent_to(smtp, headteacher[0].email)) == 1
+    assert deadline_row(engine, case.case_id).status == "escalated"
+    await handle.execute_update(DeadlineProbe.complete)
+    assert await handle.result() == "met_late"
+    await back_in_step(time_env, now)
+
+
+async def test_a_sendco_step_already_past_is_chased_on_the_sendcos_next_working_day(
+    time_env, probe_queue, new_case, engine, smtp, sendco
+):  # type: ignore[no-untyped-def]
+    smtp.clear()
+    began = await time_env.get_current_time()
+    today = english_date(began)
+    case = new_case()  # the test school's SENDCo works Tuesdays only
+    handle = await start(time_env, probe_queue, case, today - DAY, "sendco")
+    tuesday = add_working_days(today, 1)
+    while tuesday.weekday() != 1:
+        tuesday += DAY
+    await time_env.sleep(english_moment(tuesday, dt.time(7, 59)) - await time_env.get_current_time())
+    assert not chronology(engine, case.case_id, "deadline-escalated")  # not before she is in
+    await time_env.sleep(dt.timedelta(minutes=2))
+    [escalated] = chronology(engine, case.case_id, "deadline-escalated")
+    assert english_date(escalated.at) == tuesday
+    await handle.execute_update(DeadlineProbe.complete)
+    assert await handle.result() == "met_late"
+    await back_in_step(time_env, began)

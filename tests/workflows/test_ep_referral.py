@@ -430,7 +430,7 @@ async def test_a_late_ep_report_is_chased_and_escalated(referral_for):  # type: 
     [overdue] = [m for m in r.outbox("overdue") if "Send the written report" in m.subject]
     assert overdue.recipients == [EP_EMAIL]
     [wired] = [m for m in r.wire("escalation") if "written report" in m["Subject"]]
-    assert "Waiting on: the educational psychology service" in body(wired)
+    assert "Waiting on: the EP service" in body(wired)
     [missed] = r.chronology("deadline-missed")
     assert f"was due {due:%d %b %Y} (EP-REPORT)" in missed.detail
 
