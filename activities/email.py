@@ -8,6 +8,8 @@ import email.policy
 import hashlib
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -17,7 +19,8 @@ from zoneinfo import ZoneInfo
 import aiosmtplib
 from icalendar import Calendar, Event, vCalAddress, vText
 from jinja2 import TemplateError
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -26,7 +29,7 @@ from activities.rendering import Rendered, render
 from domain.schemas import EmailBatch, EmailRequest, EmailResult, Invite, Recipient
 from infra.database import session_scope
 from infra.settings import Settings, get_settings
-from store.casework import Case, OutboxMessage, OutboxStatus
+from store.casework import Case, OutboxCopy, OutboxMessage, OutboxStatus
 from store.chronology import append
 from store.register import Pupil, School, Staff
 
@@ -47,26 +50,58 @@ class Outgoing:
     message: EmailMessage
     sender: str
     address: str
+    copy_id: int  # its OutboxCopy row: claimed before SMTP, delivered after the 250
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The copies still to send for one outbox message, and the attempt that will claim them."""
+
+    copies: list[Outgoing]
+    total: int
+    attempt: int
+
+
+HEARTBEAT_EVERY = 2.0  # seconds; the workflows' heartbeat timeout is a few of these
 
 
 @activity.defn(name="send_email")
 async def send_email(req: EmailRequest) -> EmailResult:
     """Send one logical email exactly once; 4xx and connection errors retry, 5xx fail for good."""
-    return await deliver(req, notify=True)
+    async with _heartbeating():
+        return await deliver(req, notify=True)
 
 
 @activity.defn(name="send_emails")
 async def send_emails(batch: EmailBatch) -> list[EmailResult]:
     """A step's emails, each exactly once per recipient; a 4xx retries the batch (sent copies skipped)."""
     results = []
-    for req in batch.emails:
-        try:
-            results.append(await deliver(req, notify=True))
-        except ApplicationError as err:
-            if err.type not in ("EmailRejected", "NoRecipient"):
-                raise
-            results.append(EmailResult(key=req.key, status="failed"))
+    async with _heartbeating():
+        for req in batch.emails:
+            try:
+                results.append(await deliver(req, notify=True))
+            except ApplicationError as err:
+                if err.type not in ("EmailRejected", "NoRecipient"):
+                    raise
+                results.append(EmailResult(key=req.key, status="failed"))
     return results
+
+
+@asynccontextmanager
+async def _heartbeating() -> AsyncIterator[None]:
+    """Heartbeat while the activity runs (a slow SMTP server too), so a worker that dies is noticed
+    within the heartbeat timeout and the copies it had not sent go on the next attempt."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(HEARTBEAT_EVERY)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 EMAIL_ACTIVITIES = [send_email, send_emails]
@@ -83,9 +118,12 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
     if isinstance(prepared, EmailResult):
         log.info("email %s not sent again: %s", req.key, prepared.status)
         return prepared
-    copies, total = prepared
+    total = prepared.total
     refused: list[str] = []
-    for copy in copies:  # a retry skips the copies already delivered
+    for copy in prepared.copies:  # a retry skips the copies already delivered
+        if not await asyncio.to_thread(_claim, copy.copy_id, prepared.attempt):
+            log.warning("email %s: a newer attempt has taken over (case %s)", req.key, req.case_id)
+            raise ApplicationError(f"email {req.key} taken over by a newer attempt", type="EmailSuperseded")
         try:
             await _smtp_send(copy)
         except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
@@ -98,7 +136,7 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
                 "email %s deferred (case %s), will retry: %s", req.key, req.case_id, code or "no link"
             )
             raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
-        await asyncio.to_thread(_record_delivered, req.key, copy.address)
+        await asyncio.to_thread(_record_delivered, copy.copy_id)
     if refused and len(refused) == total:
         reply = "; ".join(refused)
         await _reject(req, reply, notify=notify)
@@ -144,9 +182,9 @@ def scrub(text: str) -> str:
 
 
 # --- outbox and chronology (run in a thread: the database is synchronous) ----------------------------
-def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int] | EmailResult:
-    """Settled rows short-circuit; otherwise record the row as pending (attempts+1) and render a copy
-    for each recipient not yet delivered to."""
+def _prepare(req: EmailRequest) -> Prepared | EmailResult:
+    """Settled rows short-circuit; otherwise record the row as pending (attempts+1, this attempt's
+    number), make a copy row per recipient and render the copies not yet delivered."""
     with session_scope() as session:
         row = _row(session, req.key)
         if row is not None and row.status == OutboxStatus.sent:
@@ -170,10 +208,56 @@ def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int] | EmailResult:
         row.case_id = req.case_id
         row.attempts += 1
         session.add(row)
-        copies = [
-            _outgoing(req, rendered[p.email], p, settings) for p in people if p.email not in row.delivered
-        ]
-        return copies, len(people)
+        session.flush()
+        assert row.id is not None
+        from_addr = parseaddr(settings.mail_from)[1]
+        copies = []
+        for person in people:
+            copy = _copy_row(session, row, person.email, from_addr)
+            if copy.delivered_at is None:
+                assert copy.id is not None
+                copies.append(_outgoing(req, rendered[person.email], person, settings, copy))
+        return Prepared(copies=copies, total=len(people), attempt=row.attempts)
+
+
+def _copy_row(session: Session, row: OutboxMessage, address: str, from_addr: str) -> OutboxCopy:
+    """The recipient's copy of the message, made on first use (delivered if `delivered` already lists it,
+    as rows written before copies existed do)."""
+    copy = session.exec(
+        select(OutboxCopy).where(OutboxCopy.outbox_id == row.id, OutboxCopy.address == address)
+    ).first()
+    if copy is None:
+        assert row.id is not None
+        copy = OutboxCopy(
+            outbox_id=row.id,
+            address=address,
+            message_id=message_id(f"{row.key}:{address}", from_addr),
+            delivered_at=(row.sent_at or row.created_at) if address in row.delivered else None,
+        )
+        session.add(copy)
+        session.flush()
+    return copy
+
+
+def _claim(copy_id: int, attempt: int) -> bool:
+    """Claim the copy for this attempt before it is sent (committed first): True unless it was delivered
+    meanwhile or a newer attempt holds it. A claim of an older attempt (its sender died or timed out with
+    the copy in flight) is taken over: that copy is the one duplicate possible."""
+    with session_scope() as session:
+        claimed = session.connection().execute(
+            update(OutboxCopy)
+            .where(
+                col(OutboxCopy.id) == copy_id,
+                col(OutboxCopy.delivered_at).is_(None),
+                col(OutboxCopy.claimed_attempt) < attempt,
+            )
+            .values(
+                claimed_attempt=attempt,
+                claims=col(OutboxCopy.claims) + 1,
+                claimed_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        return claimed.rowcount == 1
 
 
 def _render(
@@ -182,12 +266,17 @@ def _render(
     return render(req.template, {**req.context, **_engine_context(session, case, [person], settings)})
 
 
-def _record_delivered(key: str, address: str) -> None:
-    """Remember that this recipient has their copy, so a retry does not send it again."""
+def _record_delivered(copy_id: int) -> None:
+    """Right after the server's 250: this recipient has their copy, so no retry sends it again."""
     with session_scope() as session:
-        row = _row(session, key)
-        if row is not None and address not in row.delivered:
-            row.delivered = [*row.delivered, address]
+        copy = session.get(OutboxCopy, copy_id)
+        if copy is None:
+            return
+        copy.delivered_at = dt.datetime.now(dt.UTC)
+        session.add(copy)
+        row = session.get(OutboxMessage, copy.outbox_id)
+        if row is not None and copy.address not in row.delivered:
+            row.delivered = [*row.delivered, copy.address]
             session.add(row)
 
 
@@ -308,7 +397,9 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
 
 
 # --- MIME ---------------------------------------------------------------------------------------------
-def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: Settings) -> Outgoing:
+def _outgoing(
+    req: EmailRequest, rendered: Rendered, person: Person, settings: Settings, copy: OutboxCopy
+) -> Outgoing:
     """One recipient's MIME message: text and HTML alternatives, plus the .ics invitation if any."""
     from_name, from_addr = parseaddr(settings.mail_from)
     message = EmailMessage()
@@ -316,7 +407,7 @@ def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: S
     message["From"] = settings.mail_from
     message["To"] = Address(display_name=person.name, addr_spec=person.email)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-    message["Message-ID"] = message_id(f"{req.key}:{person.email}", from_addr)
+    message["Message-ID"] = copy.message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-Send-Outbox-Key"] = req.key
     message.set_content(rendered.text)
@@ -329,7 +420,8 @@ def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: S
             filename="invite.ics",
             params={"method": "REQUEST"},
         )
-    return Outgoing(message=message, sender=from_addr, address=person.email)
+    assert copy.id is not None
+    return Outgoing(message=message, sender=from_addr, address=person.email, copy_id=copy.id)
 
 
 def message_id(key: str, from_addr: str) -> str:
