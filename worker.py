@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlmodel import select
 from temporalio.client import Client
@@ -45,6 +46,7 @@ SANDBOX = SandboxedWorkflowRunner(
         "domain", "holidays", "dateutil", "pydantic"
     )
 )
+STICKY_TIMEOUT = timedelta(seconds=3)
 
 
 def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
@@ -56,6 +58,9 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
         activities=ACTIVITIES,
         activity_executor=executor,
         workflow_runner=SANDBOX,
+        # A worker that was killed cannot hand back its cached cases: after this long, their next task
+        # goes to any worker instead, well within the API's 10 s wait for an answer.
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
 
 

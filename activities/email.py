@@ -8,7 +8,9 @@ import email.policy
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -18,7 +20,8 @@ from zoneinfo import ZoneInfo
 import aiosmtplib
 from icalendar import Calendar, Event, vCalAddress, vText
 from jinja2 import TemplateError
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -29,7 +32,7 @@ from domain.schemas import EmailBatch, EmailRequest, EmailResult, Invite, Recipi
 from infra.case_history import accepted_updates
 from infra.database import session_scope
 from infra.settings import Settings, get_settings
-from store.casework import Case, OutboxMessage, OutboxStatus
+from store.casework import Case, OutboxCopy, OutboxMessage, OutboxStatus
 from store.chronology import append
 from store.register import Pupil, School, Staff
 
@@ -54,26 +57,59 @@ class Outgoing:
     message: EmailMessage
     sender: str
     address: str
+    copy_id: int  # its OutboxCopy row: claimed before SMTP, delivered after the 250
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The copies still to send for one outbox message, and the attempt that will claim them."""
+
+    copies: list[Outgoing]
+    total: int
+    attempt: int
+    unbuildable: list[str] = field(default_factory=list)  # why any copy could not be built
+
+
+HEARTBEAT_EVERY = 2.0  # seconds; the workflows' heartbeat timeout is a few of these
 
 
 @activity.defn(name="send_email")
 async def send_email(req: EmailRequest) -> EmailResult:
     """Send one logical email exactly once; 4xx and connection errors retry, 5xx fail for good."""
-    return await deliver(req, notify=True)
+    async with _heartbeating():
+        return await deliver(req, notify=True)
 
 
 @activity.defn(name="send_emails")
 async def send_emails(batch: EmailBatch) -> list[EmailResult]:
     """A step's emails, each exactly once per recipient; a 4xx retries the batch (sent copies skipped)."""
     results = []
-    for req in batch.emails:
-        try:
-            results.append(await deliver(req, notify=True))
-        except ApplicationError as err:
-            if err.type not in ("EmailRejected", "NoRecipient"):
-                raise
-            results.append(EmailResult(key=req.key, status="failed"))
+    async with _heartbeating():
+        for req in batch.emails:
+            try:
+                results.append(await deliver(req, notify=True))
+            except ApplicationError as err:
+                if err.type not in ("EmailRejected", "NoRecipient"):
+                    raise
+                results.append(EmailResult(key=req.key, status="failed"))
     return results
+
+
+@asynccontextmanager
+async def _heartbeating() -> AsyncIterator[None]:
+    """Heartbeat while the activity runs (a slow SMTP server too), so a worker that dies is noticed
+    within the heartbeat timeout and the copies it had not sent go on the next attempt."""
+
+    async def beat() -> None:  # the first after 2 s: most batches finish before it (time-skipping tests too)
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            activity.heartbeat()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 EMAIL_ACTIVITIES = [send_email, send_emails]
@@ -92,8 +128,12 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
     if isinstance(prepared, EmailResult):
         log.info("email %s not sent again: %s", req.key, prepared.status)
         return prepared
-    copies, total, refused = prepared  # a copy that cannot be built is refused for good, as a 5xx is
-    for copy in copies:  # a retry skips the copies already delivered
+    total = prepared.total
+    refused = list(prepared.unbuildable)  # a copy that cannot be built is refused for good, as a 5xx
+    for copy in prepared.copies:  # a retry skips the copies already delivered
+        if not await asyncio.to_thread(_claim, copy.copy_id, prepared.attempt):
+            log.warning("email %s: a newer attempt has taken over (case %s)", req.key, req.case_id)
+            raise ApplicationError(f"email {req.key} taken over by a newer attempt", type="EmailSuperseded")
         try:
             await _smtp_send(copy)
         except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
@@ -106,7 +146,7 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
                 "email %s deferred (case %s), will retry: %s", req.key, req.case_id, code or "no link"
             )
             raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
-        await asyncio.to_thread(_record_delivered, req.key, copy.address)
+        await asyncio.to_thread(_record_delivered, copy.copy_id)
     if refused and len(refused) == total:
         reply = "; ".join(refused)
         await _reject(req, reply, notify=notify)
@@ -209,9 +249,10 @@ def _recorded(case_id: str | None, updates: list[tuple[str, Any]]) -> list[dict[
 NOT_RECORDED = frozenset({"ready", "change_due_date", "decide_approval"})
 
 
-def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int, list[str]] | EmailResult:
-    """Settled rows short-circuit; otherwise record the row as pending (attempts+1) and build a copy for
-    each recipient not yet delivered to; the reasons for any copy that cannot be built come third."""
+def _prepare(req: EmailRequest) -> Prepared | EmailResult:
+    """Settled rows short-circuit; otherwise record the row as pending (attempts+1, this attempt's
+    number), make a copy row per recipient and build the copies not yet delivered (with the reasons for
+    any that cannot be built)."""
     with session_scope() as session:
         row = _row(session, req.key)
         if row is not None and row.status == OutboxStatus.sent:
@@ -235,14 +276,58 @@ def _prepare(req: EmailRequest) -> tuple[list[Outgoing], int, list[str]] | Email
         row.case_id = req.case_id
         row.attempts += 1
         session.add(row)
+        session.flush()
+        assert row.id is not None
+        from_addr = parseaddr(settings.mail_from)[1]
         copies, unbuildable = [], []
-        for p in people:
-            if p.email not in row.delivered:
+        for person in people:
+            copy = _copy_row(session, row, person.email, from_addr)
+            if copy.delivered_at is None:
                 try:
-                    copies.append(_outgoing(req, rendered[p.email], p, settings))
+                    copies.append(_outgoing(req, rendered[person.email], person, settings, copy))
                 except ValueError as exc:  # a name or address no header can carry (CR, LF): never retried
                     unbuildable.append(scrub(f"{UNBUILDABLE}: {exc}"))
-        return copies, len(people), unbuildable
+        return Prepared(copies=copies, total=len(people), attempt=row.attempts, unbuildable=unbuildable)
+
+
+def _copy_row(session: Session, row: OutboxMessage, address: str, from_addr: str) -> OutboxCopy:
+    """The recipient's copy of the message, made on first use (delivered if `delivered` already lists it,
+    as rows written before copies existed do)."""
+    copy = session.exec(
+        select(OutboxCopy).where(OutboxCopy.outbox_id == row.id, OutboxCopy.address == address)
+    ).first()
+    if copy is None:
+        assert row.id is not None
+        copy = OutboxCopy(
+            outbox_id=row.id,
+            address=address,
+            message_id=message_id(f"{row.key}:{address}", from_addr),
+            delivered_at=(row.sent_at or row.created_at) if address in row.delivered else None,
+        )
+        session.add(copy)
+        session.flush()
+    return copy
+
+
+def _claim(copy_id: int, attempt: int) -> bool:
+    """Claim the copy for this attempt before it is sent (committed first): True unless it was delivered
+    meanwhile or a newer attempt holds it. A claim of an older attempt (its sender died or timed out with
+    the copy in flight) is taken over: that copy is the one duplicate possible."""
+    with session_scope() as session:
+        claimed = session.connection().execute(
+            update(OutboxCopy)
+            .where(
+                col(OutboxCopy.id) == copy_id,
+                col(OutboxCopy.delivered_at).is_(None),
+                col(OutboxCopy.claimed_attempt) < attempt,
+            )
+            .values(
+                claimed_attempt=attempt,
+                claims=col(OutboxCopy.claims) + 1,
+                claimed_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        return claimed.rowcount == 1
 
 
 def _render(
@@ -251,12 +336,17 @@ def _render(
     return render(req.template, {**req.context, **_engine_context(session, case, [person], settings)})
 
 
-def _record_delivered(key: str, address: str) -> None:
-    """Remember that this recipient has their copy, so a retry does not send it again."""
+def _record_delivered(copy_id: int) -> None:
+    """Right after the server's 250: this recipient has their copy, so no retry sends it again."""
     with session_scope() as session:
-        row = _row(session, key)
-        if row is not None and address not in row.delivered:
-            row.delivered = [*row.delivered, address]
+        copy = session.get(OutboxCopy, copy_id)
+        if copy is None:
+            return
+        copy.delivered_at = dt.datetime.now(dt.UTC)
+        session.add(copy)
+        row = session.get(OutboxMessage, copy.outbox_id)
+        if row is not None and copy.address not in row.delivered:
+            row.delivered = [*row.delivered, copy.address]
             session.add(row)
 
 
@@ -383,7 +473,9 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
 
 
 # --- MIME ---------------------------------------------------------------------------------------------
-def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: Settings) -> Outgoing:
+def _outgoing(
+    req: EmailRequest, rendered: Rendered, person: Person, settings: Settings, copy: OutboxCopy
+) -> Outgoing:
     """One recipient's MIME message: text and HTML alternatives, plus the .ics invitation if any.
 
     ValueError if it cannot be built or written out (a header value with a line break in it).
@@ -394,7 +486,7 @@ def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: S
     message["From"] = settings.mail_from
     message["To"] = Address(display_name=person.name, addr_spec=person.email)
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-    message["Message-ID"] = message_id(f"{req.key}:{person.email}", from_addr)
+    message["Message-ID"] = copy.message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-Send-Outbox-Key"] = req.key
     message.set_content(rendered.text)
@@ -408,7 +500,8 @@ def _outgoing(req: EmailRequest, rendered: Rendered, person: Person, settings: S
             params={"method": "REQUEST"},
         )
     message.as_bytes(policy=WIRE)  # written out once here, so a header that cannot be fails now, not at send
-    return Outgoing(message=message, sender=from_addr, address=person.email)
+    assert copy.id is not None
+    return Outgoing(message=message, sender=from_addr, address=person.email, copy_id=copy.id)
 
 
 def message_id(key: str, from_addr: str) -> str:

@@ -3,6 +3,10 @@
 Upgrades the database schema first (store/migrations), then starts the Temporal dev server (SQLite
 under var/, Web UI), the development mailbox (SMTP on loopback), the worker and the API; seeds the demo
 school on first start; prints the URLs and demo tokens.
+
+It supervises them: a process that dies is started again after a backoff (1 s, 2 s, 4 s ... up to 30 s),
+the others keep running, and each restart is logged (names and exit codes only). A process that crashes
+5 times within 60 s is a crash loop: everything is stopped with a message naming it and its log.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -104,6 +111,78 @@ def banner(settings: Settings, tokens: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class CrashPolicy:
+    """When to restart a process that died, and when to give up: `limit` crashes within `window` s."""
+
+    limit: int = 5
+    window: float = 60.0
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+
+    def delay(self, crashes: int) -> float:
+        """The backoff before the restart that follows the n-th recent crash."""
+        return min(self.max_delay, self.first_delay * 2 ** (crashes - 1))
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, and its recent crashes."""
+
+    name: str
+    cmd: list[str]
+    log: Path
+    env: dict[str, str]
+    proc: subprocess.Popen | None = None
+    crashes: deque[float] = field(default_factory=deque)
+    restart_at: float | None = None
+
+    def start(self) -> subprocess.Popen:
+        with self.log.open("ab") as out:
+            # Children ignore the terminal's Ctrl-C; we stop them ourselves in order.
+            self.proc = subprocess.Popen(
+                self.cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self.proc
+
+
+def say(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
+
+
+def supervise(children: list[Child], policy: CrashPolicy, *, poll: float = 0.5) -> str:
+    """Restart any child that dies, with backoff, until one crash-loops; returns why it gave up."""
+    while True:
+        now = time.monotonic()
+        for child in children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restart_at = None
+                    proc = child.start()
+                    say(f"restarted {child.name} (pid {proc.pid})")
+                continue
+            assert child.proc is not None
+            code = child.proc.poll()
+            if code is None:
+                continue
+            child.crashes.append(now)
+            while child.crashes and now - child.crashes[0] > policy.window:
+                child.crashes.popleft()
+            crashes = len(child.crashes)
+            if crashes >= policy.limit:
+                return (
+                    f"{child.name} crashed {crashes} times within {policy.window:.0f} s (last exit code "
+                    f"{code}): giving up and stopping everything; see {child.log}"
+                )
+            delay = policy.delay(crashes)
+            child.restart_at = now + delay
+            say(
+                f"{child.name} stopped unexpectedly (exit code {code}); restarting in {delay:g} s "
+                f"(crash {crashes} of {policy.limit} allowed within {policy.window:.0f} s); see {child.log}"
+            )
+        time.sleep(poll)
+
+
 def stop(procs: list[tuple[str, subprocess.Popen]]) -> None:
     """Stop in reverse start order: API, worker, mailbox, then Temporal (a second Ctrl-C cannot interrupt)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -149,27 +228,21 @@ def main() -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     logs = settings.var_dir / "logs"
     logs.mkdir(exist_ok=True)
-    procs: list[tuple[str, subprocess.Popen]] = []
+    children: list[Child] = []
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         for name, cmd, port in commands(settings):
-            log = (logs / f"{name}.log").open("ab")
-            # Children ignore the terminal's Ctrl-C; we stop them ourselves in order.
-            proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-            procs.append((name, proc))
+            child = Child(name=name, cmd=cmd, log=logs / f"{name}.log", env=env)
+            children.append(child)
+            proc = child.start()
             if port:
                 wait_for_port("127.0.0.1", port, name, proc)
             print(f"started {name}" + (f" on port {port}" if port else ""), flush=True)
         print(banner(settings, demo_tokens(tokens_file)), flush=True)
-        while True:
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    print(f"{name} stopped unexpectedly (code {proc.returncode}); see {logs / name}.log")
-                    return 1
-            time.sleep(0.5)
+        reason = supervise(children, CrashPolicy())
+        print(reason, file=sys.stderr, flush=True)
+        return 1
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
         return 0
@@ -177,7 +250,7 @@ def main() -> int:
         print(f"could not start: {err}; logs are in {logs}", file=sys.stderr)
         return 1
     finally:
-        stop(procs)
+        stop([(c.name, c.proc) for c in children if c.proc is not None])
         print("stopped.", flush=True)
 
 

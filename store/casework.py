@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -114,6 +114,28 @@ class OutboxMessage(SQLModel, table=True):
     created_at: dt.datetime
     sent_at: dt.datetime | None = None
     error: str | None = Field(default=None, max_length=2000)
+
+
+class OutboxCopy(SQLModel, table=True):
+    """One recipient's copy of an outbox message: claimed before it is handed to SMTP, delivered after 250.
+
+    A copy claimed but never marked delivered was in flight when its sender died: the next attempt sends
+    it again (the only duplicate possible, with the same Message-ID). `claimed_attempt` is the message's
+    attempt that holds the claim; an older attempt still running cannot claim it back."""
+
+    __table_args__ = (UniqueConstraint("outbox_id", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("outboxmessage.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+    )
+    address: str = Field(max_length=320)
+    message_id: str = Field(max_length=200, description="The Message-ID header, the same on every attempt")
+    claimed_attempt: int = Field(default=0, description="The outbox attempt holding the claim (0: unclaimed)")
+    claims: int = Field(default=0, description="How many times the copy was handed to the SMTP server")
+    claimed_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
 
 
 class ApprovalStatus(StrEnum):

@@ -39,8 +39,11 @@ RECORD_OPTIONS = {
     # logs each failure and flags the case, so a write that keeps failing is seen, not silent.
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
 }
+# The email activity heartbeats every 2 s: a worker that dies mid-batch is noticed within the heartbeat
+# timeout and the next attempt sends only the copies not yet delivered. A long batch is not cut short.
 EMAIL_OPTIONS = {
-    "start_to_close_timeout": timedelta(seconds=60),
+    "start_to_close_timeout": timedelta(minutes=15),
+    "heartbeat_timeout": timedelta(seconds=10),
     "schedule_to_close_timeout": timedelta(days=2),
     "retry_policy": RetryPolicy(
         initial_interval=timedelta(seconds=5),

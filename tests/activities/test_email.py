@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
@@ -470,3 +470,28 @@ async def test_a_subject_of_about_78_characters_arrives_without_a_leading_space(
     await run_activity(req)
     (message,) = smtp.messages
     assert message["Subject"].startswith("Reminder: Send the review report due Monday 2 March 2026")
+
+
+def test_a_copy_is_claimed_by_one_attempt_at_a_time_and_never_once_delivered(engine, case) -> None:  # type: ignore[no-untyped-def]
+    from activities.email import Prepared, _claim, _prepare, _record_delivered
+    from store.casework import OutboxCopy
+
+    the_case, _, parents = case
+    req = reminder(the_case, "claims:parent:1", "parent")
+    older, newer = _prepare(req), _prepare(req)  # a zombie attempt, and the retry that replaced it
+    assert isinstance(older, Prepared) and isinstance(newer, Prepared)
+    assert (older.attempt, newer.attempt) == (1, 2) and len(newer.copies) == len(parents) == 2
+    first, second = (c.copy_id for c in newer.copies)
+
+    assert _claim(first, newer.attempt)
+    assert not _claim(first, older.attempt)  # the zombie cannot take it back, so it does not send it
+    assert _claim(second, older.attempt)  # nobody held this one: the zombie sends it ...
+    assert _claim(second, newer.attempt)  # ... and the retry takes it over (the one duplicate possible)
+    _record_delivered(first)
+    assert not _claim(first, 99)  # delivered: no attempt sends it again
+    with Session(engine) as s:
+        rows = {c.id: c for c in s.exec(select(OutboxCopy).where(col(OutboxCopy.id).in_([first, second])))}
+    assert (rows[first].claims, rows[first].claimed_attempt) == (1, 2) and rows[first].delivered_at
+    assert (rows[second].claims, rows[second].claimed_attempt) == (2, 2) and not rows[second].delivered_at
+    assert outbox(engine, req.key).delivered == [rows[first].address]
+    assert [c.copy_id for c in _prepare(req).copies] == [second]  # a retry sends only the other copy

@@ -121,3 +121,124 @@ def test_make_run_serves_runs_a_demo_case_stops_cleanly_and_resumes(tmp_path: Pa
         r = http.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "after restart"})
         assert r.status_code == 200, r.text  # the same case, alive again, answered by the new worker
         assert http.get(f"/api/v1/cases/{case_id}").json()["status"] == "open"
+
+
+ROLES = {"worker": "worker.py", "api": "uvicorn", "mailbox": "engine.devmail"}
+
+
+def children(parent: int) -> dict[str, int]:
+    """The pids of `make run`'s worker, API and mailbox, read from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rpartition(")")[2].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if ppid == parent:
+            found.update({role: int(stat.parent.name) for role, marker in ROLES.items() if marker in cmdline})
+    return found
+
+
+def wait_restarted(proc: subprocess.Popen, role: str, old: int, log: Path, within: float = 30) -> int:
+    deadline = time.monotonic() + within
+    while (new := children(proc.pid).get(role)) in (None, old):
+        assert time.monotonic() < deadline, f"{role} not restarted within {within} s:\n{logs(log)}"
+        time.sleep(0.2)
+    return new
+
+
+def wait_at_rest(ui_port: int, workflow_id: str, within: float = 20) -> None:
+    """Until the workflow has no task or activity in flight (read from the Temporal UI's HTTP API)."""
+    url = f"http://127.0.0.1:{ui_port}/api/v1/namespaces/default/workflows/{workflow_id}"
+    deadline = time.monotonic() + within
+    while True:
+        described = httpx.get(url, timeout=10).json()
+        if not described.get("pendingActivities") and not described.get("pendingWorkflowTask"):
+            return
+        assert time.monotonic() < deadline, f"{workflow_id} still busy: {described}"
+        time.sleep(0.3)
+
+
+def test_make_run_restarts_a_killed_worker_api_and_mailbox_and_keeps_the_rest(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("api", "temporal", "ui", "smtp")}
+    env, log = run_env(tmp_path / "var", ports), tmp_path / "run.log"
+    base = f"http://127.0.0.1:{ports['api']}"
+
+    with make_run(env, log) as proc:
+        wait_healthy(base, proc, log)
+        tokens = json.loads((tmp_path / "var" / "demo-tokens.json").read_text())
+        sendco = next(t for who, t in tokens.items() if who.startswith("sendco"))
+        http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {sendco}"}, timeout=30)
+        pupil = http.get("/api/v1/pupils", params={"limit": 1}).json()["items"][0]
+        facts = {"request_received": "2026-11-20"}
+        start = {"process": "records_request", "pupil_id": pupil["id"], "facts": facts}
+        r = http.post("/api/v1/cases", json=start)
+        assert r.status_code == 201, r.text
+        case_id = r.json()["workflow_id"].removeprefix("records_request-")
+        wait_at_rest(ports["ui"], f"records_request-{case_id}")  # its first writes done: a case at rest
+        before = children(proc.pid)
+        assert set(before) == set(ROLES), before
+
+        os.kill(before["worker"], signal.SIGKILL)
+        worker = wait_restarted(proc, "worker", before["worker"], log)
+        assert wait_for_text(log, "worker stopped unexpectedly (exit code -9); restarting in 1 s")
+        assert {k: v for k, v in children(proc.pid).items() if k != "worker"} == {
+            k: v for k, v in before.items() if k != "worker"
+        }  # the API and the mailbox kept running
+        worker_log = tmp_path / "var" / "logs" / "worker.log"
+        deadline = time.monotonic() + 30
+        while worker_log.read_text().count("worker polling task queue") < 2:  # the new one is ready
+            assert time.monotonic() < deadline, logs(log)
+            time.sleep(0.2)
+        r = http.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "after the kill"})
+        assert r.status_code == 200, r.text  # the case goes on, on the new worker
+
+        os.kill(before["api"], signal.SIGKILL)
+        wait_restarted(proc, "api", before["api"], log)
+        wait_healthy(base, proc, log)
+        assert http.get(f"/api/v1/cases/{case_id}").json()["status"] == "open"
+
+        os.kill(before["mailbox"], signal.SIGKILL)
+        wait_restarted(proc, "mailbox", before["mailbox"], log)
+        deadline = time.monotonic() + 20
+        while not listening(ports["smtp"]):
+            assert time.monotonic() < deadline, logs(log)
+            time.sleep(0.2)
+        assert children(proc.pid)["worker"] == worker and proc.poll() is None
+        output = log.read_text()
+        assert "@" not in output.split("Demo sign-in tokens")[1].split("Ctrl-C stops")[1]  # no addresses
+
+
+def test_a_crash_loop_gives_up_with_a_message_naming_the_process(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from engine.run import Child, CrashPolicy, supervise
+
+    env = dict(os.environ)
+    flaky = Child("flaky", [sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "flaky.log", env)
+    steady = Child("steady", [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path / "s.log", env)
+    for child in (flaky, steady):
+        child.start()
+    started = time.monotonic()
+    try:
+        reason = supervise([flaky, steady], CrashPolicy(limit=3, window=60, first_delay=0.2), poll=0.05)
+        assert steady.proc is not None and steady.proc.poll() is None  # kept running throughout
+    finally:
+        assert steady.proc is not None
+        steady.proc.kill()
+        steady.proc.wait()
+    took = time.monotonic() - started
+
+    assert reason == (
+        f"flaky crashed 3 times within 60 s (last exit code 3): giving up and stopping everything; "
+        f"see {tmp_path / 'flaky.log'}"
+    )
+    lines = [line.split(" ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    assert [line.split(";")[0] for line in lines] == [
+        "flaky stopped unexpectedly (exit code 3)",
+        lines[1],
+        "flaky stopped unexpectedly (exit code 3)",
+        lines[3],
+    ]
+    assert "restarting in 0.2 s" in lines[0] and "restarting in 0.4 s" in lines[2]
+    assert lines[1].startswith("restarted flaky") and lines[3].startswith("restarted flaky")
+    assert 0.6 <= took < 10  # the backoffs were waited, and it gave up promptly

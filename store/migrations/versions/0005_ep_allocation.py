@@ -1,7 +1,7 @@
 """The school's annual EP allocation and the referrals drawing on it (issue 10, EP-ALLOCATION).
 
 Revision ID: 0005_ep_allocation
-Revises: 0003_register_provision
+Revises: 0004_sessions
 Created: 2026 (store/ep_allocation.py)
 
 - ep_allocation: one agreement per school and school year (hours or sessions).

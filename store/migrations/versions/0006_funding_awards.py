@@ -1,7 +1,7 @@
 """High needs funding and SENIF applications' money (issue 11): one row per application attempt.
 
 Revision ID: 0006_funding_awards
-Revises: 0003_register_provision
+Revises: 0005_ep_allocation
 Created: 2026 (store/funding.py)
 
 - funding_award: written when an application is submitted (pending, the amount asked) and when the LA
