@@ -223,7 +223,9 @@ async def test_three_cycles_stepping_up_to_a_specialist(support_for, smtp):  # t
     [inform] = informed
     assert inform.recipients == [r.parent_email]
     assert inform.subject.startswith("Kit is now getting SEN support at school")
-    [wire] = smtp.to(r.parent_email)
+    wires = smtp.to(r.parent_email)
+    assert len(wires) == 1, [(m["Subject"], m["Message-ID"]) for m in wires]
+    [wire] = wires
     body = wire.get_body(preferencelist=("plain",)).get_content()
     assert "speech, language and communication needs and social, emotional and mental health needs" in body
     assert f"please contact sendco 1, the school's SENDCo, at {SENDCO_EMAIL}" in body
