@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from engine.seed import seed_demo
 from infra.database import get_engine
-from infra.settings import get_settings
+from infra.settings import get_settings, private_var_dir
 from store import register_service
 from store.migrate import upgrade_to_head
 from store.register import SchoolCreate, Staff
@@ -60,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
             return _tokens(session, args)
         if args.command == "create-school":
             return _create_school(session, args)
-        tokens = seed_demo(session, get_settings().var_dir / "demo-tokens.json")
+        settings = get_settings()
+        if settings.environment == "production":
+            print("seed-demo is for development only: a production engine never holds the demo school", file=sys.stderr)
+            return 2
+        tokens = seed_demo(session, private_var_dir(settings) / "demo-tokens.json")
         print("seeded the demo school" if tokens else "the register is not empty: nothing seeded")
         return 0
 

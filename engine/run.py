@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from engine.seed import demo_tokens, seed_demo
 from infra.database import get_engine
-from infra.settings import ROOT, Settings, get_settings
+from infra.settings import ROOT, Settings, get_settings, private_var_dir
 from infra.temporal import TEMPORAL_CLI
 from store.migrate import upgrade_to_head
 
@@ -218,13 +218,14 @@ def upgrade_database() -> bool:
 
 def main() -> int:
     settings = get_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_var_dir(settings)
     if not upgrade_database():
         print("could not upgrade the database: nothing was started", file=sys.stderr)
         return 1
     tokens_file = settings.var_dir / "demo-tokens.json"
-    with Session(get_engine()) as session:
-        seed_demo(session, tokens_file)
+    if settings.environment != "production":  # a production engine never holds the demo school
+        with Session(get_engine()) as session:
+            seed_demo(session, tokens_file)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     logs = settings.var_dir / "logs"
     logs.mkdir(exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,8 @@ DEV_CODEC_KEY = base64.b64encode(b"development-only-key-not-secret!").decode()
 class Settings(BaseSettings):
     """Every setting of the app; docker-compose.yml and the README name only these."""
 
-    model_config = SettingsConfigDict(env_prefix="SEND_", extra="ignore")
+    # A refused setting is never echoed (keys and passwords would be): only what is wrong with it.
+    model_config = SettingsConfigDict(env_prefix="SEND_", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "production"] = "development"
     var_dir: Path = VAR
@@ -50,7 +52,11 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'send.db'}"
         if self.environment != "development" and self.codec_key == DEV_CODEC_KEY:
             raise ValueError("SEND_CODEC_KEY must be set to a real key outside development")
-        if len(base64.b64decode(self.codec_key)) != 32:
+        try:
+            key = base64.b64decode(self.codec_key, validate=True)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
             raise ValueError("SEND_CODEC_KEY must be 32 bytes, base64-encoded")
         self.codec_old_key_bytes  # noqa: B018  (refuse a malformed list now, not at the first payload)
         if not self.codec_cors_origins:
@@ -92,3 +98,11 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings."""
     return Settings()
+
+
+def private_var_dir(settings: Settings) -> Path:
+    """The var directory, readable by its owner only, as is every file the engine makes from now on."""
+    os.umask(0o077)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    settings.var_dir.chmod(0o700)
+    return settings.var_dir
