@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -182,3 +183,13 @@ def as_head(api_url, headteacher) -> Iterator[httpx.Client]:  # type: ignore[no-
 def as_teacher(api_url, teacher) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
     with client_for(api_url, teacher[1]) as c:
         yield c
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """How many requests the schemathesis run over the OpenAPI sent, and how many answered 5xx."""
+    fuzzed = sys.modules.get("tests.api.test_openapi")
+    if fuzzed is not None and fuzzed.FUZZED["cases"]:
+        counts = fuzzed.FUZZED
+        terminalreporter.write_line(
+            f"schemathesis: {counts['cases']} cases over the OpenAPI, {counts['server errors']} answered 5xx"
+        )
