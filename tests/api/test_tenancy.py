@@ -212,3 +212,54 @@ def test_schools_are_added_by_the_administrator_only(engine, kent, capsys) -> No
     with Session(engine) as s:
         assert s.exec(select(School).where(School.name == name)).one().local_authority == "Surrey"
     assert cli(["create-school", "", "--local-authority", "Surrey"]) == 2
+
+
+# Reads that are shared on purpose: the health check, and agencies (an LA's services serve every school).
+SHARED_READS = {"/health", "/api/v1/agencies", "/api/v1/agencies/{agency_id}"}
+
+
+def test_no_read_of_any_role_shows_another_schools_records(engine, kent, surrey, api_url) -> None:  # type: ignore[no-untyped-def]
+    """Every GET in the OpenAPI, by each role of one school, with the other school's ids: refused or empty."""
+    from api.main import create_app
+    from store.provision import Intervention
+
+    key = case_with_outbox(engine, kent)
+    case_id = key.split(":")[0].removeprefix("annual_review-")
+    with Session(engine) as s:
+        parent_id = s.exec(select(Parent.id).where(Parent.email == kent.parent_email)).one()
+    lego = add(
+        engine,
+        Intervention(
+            school_id=kent.school.id,
+            name=f"Kent Oak Lego {uid()}",
+            delivery="group",
+            sessions_per_week=2,
+            weeks=10,
+            cost_per_week=45.0,
+        ),
+    )
+    ids = {
+        "case_id": case_id,
+        "school_id": kent.school.id,
+        "staff_id": kent.sendco_id,
+        "pupil_id": kent.pupil.id,
+        "parent_id": parent_id,
+        "intervention_id": lego.id,
+        "school_year": 2026,  # not an id: the caller's own school's year
+        "mail_id": 1,
+    }
+    theirs = [kent.pupil.legal_name, kent.parent_email, case_id, lego.name, kent.school.name]
+    spec = create_app().openapi()["paths"]
+    paths = [p for p, item in spec.items() if "get" in item and p not in SHARED_READS]
+    checked = 0
+    for path in paths:
+        url = path.format(**ids)
+        for role, client in surrey.clients.items():
+            answer = client.get(url)
+            if "{" in path.replace("{school_year}", ""):
+                assert answer.status_code in (403, 404), (path, role, answer.status_code, answer.text[:200])
+            else:
+                assert answer.status_code in (200, 403), (path, role, answer.status_code, answer.text[:200])
+            assert not [t for t in theirs if t in answer.text], (path, role)
+            checked += 1
+    assert checked == 3 * len(paths) and len(paths) > 20
