@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             return _create_school(session, args)
         settings = get_settings()
         if settings.environment == "production":
-            print("seed-demo is for development only: a production engine never holds the demo school", file=sys.stderr)
+            print(
+                "seed-demo is for development only: a production engine never holds the demo school",
+                file=sys.stderr,
+            )
             return 2
         tokens = seed_demo(session, private_var_dir(settings) / "demo-tokens.json")
         print("seeded the demo school" if tokens else "the register is not empty: nothing seeded")
