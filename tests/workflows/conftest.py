@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+import pytest_asyncio
 from sqlmodel import Session
+from temporalio.testing import WorkflowEnvironment
 
 from domain.dates import SchoolYearCalendar
 from domain.schemas import CaseRef, SchoolCalendar
 from store import case_service
 from store.register import Pupil, School, Staff
+from tests.fixtures.temporal import time_skipping_server
 
 
 @pytest.fixture
@@ -121,3 +124,11 @@ def case_for(engine, school: School, sendco):  # type: ignore[no-untyped-def]
         )
 
     return make
+
+
+@pytest_asyncio.fixture(scope="module")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server for each module, its clock starting today: the dates are the school's
+    and England's, and one server shared by the session runs years ahead (past the bank-holiday tables)."""
+    async with time_skipping_server() as env:
+        yield env

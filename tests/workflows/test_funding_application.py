@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from domain.dates import (
     SchoolYearCalendar,
@@ -52,7 +49,6 @@ from store.funding import FundingAward
 from store.provision import Intervention, PlacedIntervention
 from store.provision_service import school_year_label, school_year_of
 from store.register import Parent, Pupil, PupilParent, School
-from tests.fixtures.temporal import time_skipping_server
 from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
 from workflows.deadlines import REMIND_AT
 from workflows.funding_application import FundingApplication
@@ -173,14 +169,6 @@ class Application(CaseDriver):
         )
         await self.update("record_decision", decision)
         return decision
-
-
-@pytest_asyncio.fixture(scope="module")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server of this module's own: an award runs a year, and the other processes' tests
-    keep the clock they would have without these."""
-    async with time_skipping_server() as env:
-        yield env
 
 
 @pytest.fixture

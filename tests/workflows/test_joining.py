@@ -8,14 +8,11 @@ the chronology, and the linked cases a joiner starts. Dates are chosen relative 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.testing import WorkflowEnvironment
 
 from domain.dates import SchoolYearCalendar, add_weeks, bank_holidays, english_date
 from domain.joining import (
@@ -30,7 +27,6 @@ from domain.joining import (
 from domain.schemas import CaseRef
 from domain.transitions import ReturnMade
 from store.casework import Case
-from tests.fixtures.temporal import time_skipping_server
 from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
 from tests.workflows.school_calendars import DAY, half_term_around, nth_open_day
 from workflows.joining import Joining
@@ -48,14 +44,6 @@ RECORDS = "Receive the common transfer file and the educational record from the 
 
 def long_date(d: dt.date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A test server of this module's own, its clock starting today: these dates are the school's and
-    England's, and the session's clock may have run years ahead of them (past the bank-holiday tables)."""
-    async with time_skipping_server() as env:
-        yield env
 
 
 @dataclass

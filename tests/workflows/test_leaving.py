@@ -8,14 +8,11 @@ cases closed with the reason. Dates are chosen relative to the test server's clo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
 from pydantic import ValidationError
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.testing import WorkflowEnvironment
 
 from domain.dates import SchoolYearCalendar, english_date
 from domain.leaving import (
@@ -28,7 +25,6 @@ from domain.leaving import (
 )
 from domain.records_request import RecordsRequestInput
 from domain.transitions import ReturnMade
-from tests.fixtures.temporal import time_skipping_server
 from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
 from tests.workflows.school_calendars import DAY, half_term_around, nth_open_day, open_days
 from workflows.leaving import Leaving
@@ -46,14 +42,6 @@ SENDCO_EMAIL = "sendco1@example.org"
 
 def long_date(d: dt.date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A test server of this module's own, its clock starting today: these dates are the school's and
-    England's, and the session's clock may have run years ahead of them (past the bank-holiday tables)."""
-    async with time_skipping_server() as env:
-        yield env
 
 
 @dataclass

@@ -4,12 +4,9 @@ pupil on SEN support with a transition meeting in the summer term of the school'
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
 
 from domain.dates import SchoolYearCalendar, add_weeks, english_date
 from domain.phase_transfer import (
@@ -19,7 +16,6 @@ from domain.phase_transfer import (
     PhaseTransferStart,
     TransitionMeeting,
 )
-from tests.fixtures.temporal import time_skipping_server
 from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
 from tests.workflows.school_calendars import DAY
 from workflows.phase_transfer import PhaseTransfer
@@ -31,14 +27,6 @@ RECORDED = {
 }
 HEAD_EMAIL = "headteacher1@example.org"
 LA_EMAIL = "la_sen@example.org"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A test server of this module's own, its clock starting today: these dates are the school's and
-    England's, and the session's clock may have run years ahead of them (past the bank-holiday tables)."""
-    async with time_skipping_server() as env:
-        yield env
 
 
 @dataclass
