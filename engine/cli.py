@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
+    if args.command == "seed-demo" and get_settings().environment == "production":
+        print(
+            "seed-demo is for development only: a production engine never holds the demo school",
+            file=sys.stderr,
+        )
+        return 2  # refused before the database is opened
     with Session(get_engine()) as session:
         if args.command == "issue-token":
             staff = session.exec(select(Staff).where(Staff.email == args.email.strip())).first()
@@ -60,14 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             return _tokens(session, args)
         if args.command == "create-school":
             return _create_school(session, args)
-        settings = get_settings()
-        if settings.environment == "production":
-            print(
-                "seed-demo is for development only: a production engine never holds the demo school",
-                file=sys.stderr,
-            )
-            return 2
-        tokens = seed_demo(session, private_var_dir(settings) / "demo-tokens.json")
+        tokens = seed_demo(session, private_var_dir(get_settings()) / "demo-tokens.json")
         print("seeded the demo school" if tokens else "the register is not empty: nothing seeded")
         return 0
 
