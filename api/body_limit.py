@@ -25,14 +25,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > self.max_bytes:
                 await self._refuse(scope, receive, send)
                 return
             await self.app(scope, receive, send)
             return
-        if dict(scope["headers"]).get(b"transfer-encoding") is None:
+        if headers.get(b"transfer-encoding") is None:
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
