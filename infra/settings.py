@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,10 @@ class Settings(BaseSettings):
     keep_received_mail: bool = True
     codec_cors_origins: str = ""  # empty: the Temporal UI that make run starts (SEND_TEMPORAL_UI_PORT)
     max_body_bytes: int = 3 * 1024 * 1024  # any request body; the register's CSV import is at most 2 MB
+    # Bench only (bench/scale.py sets it for its own worker): the time of day in England at which
+    # reminders go out instead of 08:00, so the scale bench's morning burst falls due minutes after it
+    # opens its cases on a dev server that runs on the real clock. Refused in production.
+    bench_remind_at: dt.time | None = None
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -62,6 +67,8 @@ class Settings(BaseSettings):
         if not self.codec_cors_origins:
             port = self.temporal_ui_port
             self.codec_cors_origins = f"http://localhost:{port},http://127.0.0.1:{port}"
+        if self.environment == "production" and self.bench_remind_at is not None:
+            raise ValueError("SEND_BENCH_REMIND_AT is for the scale bench only: refused in production")
         if self.environment == "production" and not self.public_url.startswith("https://"):
             raise ValueError("SEND_PUBLIC_URL must be an https:// address in production (sign-in cookies)")
         return self
