@@ -38,10 +38,21 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
+from temporalio.client import Client
 
 from bench import scale_caseload as caseload
 from bench.data import add_pupils, bench_pupil_ids, count, demo_school, explain
-from bench.run import KEEPALIVE, BenchError, _commit, _cpu_since, _expect, measure_latency, percentile, say
+from bench.run import (
+    KEEPALIVE,
+    BenchError,
+    _commit,
+    _cpu_since,
+    _expect,
+    measure_latency,
+    per_workflow,
+    percentile,
+    say,
+)
 from bench.stack import Stack, configure
 from engine.run import commands, stop
 from infra.database import get_engine
@@ -68,6 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--drain-within", type=float, default=1800.0, help="seconds the burst may take to arrive")
     p.add_argument("--requests", type=int, default=200, help="timed requests per list endpoint (200)")
     p.add_argument("--latency-concurrency", type=int, default=1, help="list requests in flight (1)")
+    p.add_argument("--sample", type=int, default=50, help="histories read to count the work per case (50)")
     p.add_argument("--out", type=Path, default=RESULTS / "scale.json", help="where the results go")
     p.add_argument("--keep", action="store_true", help="keep the temporary var dir (logs, databases)")
     args = p.parse_args(argv)
@@ -136,13 +148,24 @@ class Cpu:
     def now(self) -> dict[str, float]:
         used = self.stack.cpu_seconds()
         used["worker"] = used.get("worker", 0.0) + self.retired
+        used["machine"] = machine_busy_seconds()
         return used
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used (all cores; other helpers' tests included)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle and iowait
+        return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 # --- opening cases over the API ------------------------------------------------------------------
 @dataclass
 class Opened:
     case_ids: list[str] = field(default_factory=list)
+    workflow_ids: list[str] = field(default_factory=list)
     each: list[float] = field(default_factory=list)
     refused_503: int = 0
 
@@ -166,7 +189,9 @@ async def open_cases(
                     break
                 opened.refused_503 += 1
                 await asyncio.sleep(1)
-            opened.case_ids.append(_expect(r, 201, "start case")["id"])
+            case = _expect(r, 201, "start case")
+            opened.case_ids.append(case["id"])
+            opened.workflow_ids.append(case["workflow_id"])
             opened.each.append(time.perf_counter() - start)
         done = len(opened.case_ids)
         if done % every == 0 or done == len(reviews):
@@ -228,6 +253,7 @@ def open_phase(
         "cpu_seconds": used,
         "cpu_ms_per_case": {name: round(s * 1000 / n, 1) for name, s in used.items()},
         "case_ids": opened.case_ids,
+        "workflow_ids": opened.workflow_ids,
     }
 
 
@@ -313,7 +339,26 @@ def measure_burst(
     }
 
 
+async def work_per_case(
+    stack: Stack, spread: dict[str, Any], burst: dict[str, Any], n: int
+) -> dict[str, Any]:
+    """Temporal work in the whole history of n spread cases (opened) and n burst cases (opened, reminded)."""
+    client = await Client.connect(stack.settings.temporal_address)
+    return {
+        "spread_opened": await per_workflow(client, spread["workflow_ids"][:n]),
+        "burst_opened_and_reminded": await per_workflow(client, burst["workflow_ids"][:n]),
+    }
+
+
 # --- the whole run -------------------------------------------------------------------------------
+def file_mib(var_dir: Path) -> dict[str, float]:
+    """The size on disk of both SQLite databases (with their write-ahead logs), in MiB."""
+    return {
+        name: round(sum(p.stat().st_size for p in var_dir.glob(f"{name}.db*")) / 2**20, 1)
+        for name in ("temporal", "send")
+    }
+
+
 def sizes(engine: Engine) -> dict[str, int]:
     return {
         "cases": count(engine, Case),
@@ -357,6 +402,7 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
         )
         opening = open_phase(stack, cpu, token, spread, pupils[: len(spread)], args, "spread", len(spread))
         say(f"    {opening['per_second']} cases/s ({opening['shown_s']} s)")
+        rss_spread = rss_mib(stack)  # the worker that opened them, before it is restarted for the burst
         instant = choose_instant(len(burst), opening["per_second"], args.margin)
         cpu.retired += restart_worker(stack, SEND_BENCH_REMIND_AT=instant.time().isoformat())
         phase(
@@ -367,13 +413,14 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
         if dt.datetime.now(dt.UTC) >= instant:
             raise BenchError("the burst's cases were not all open before its instant: raise --margin")
         rss_open = rss_mib(stack)
-        data_open = sizes(engine)
+        data_open = {**sizes(engine), "files_mib": file_mib(var_dir)}
         phase(f"[5/6] the burst: {len(burst):,} reminders due at {instant:%H:%M:%S}")
         burst_result = measure_burst(stack, cpu, instant, burst_open["case_ids"], args.drain_within)
         say(
             f"    every reminder in {burst_result['drain_s']} s; lost {burst_result['lost']}, "
             f"duplicates {burst_result['duplicates']}"
         )
+        work = asyncio.run(work_per_case(stack, opening, burst_open, args.sample))
         phase(f"[6/6] the lists at {data_open['cases']:,} cases: {args.requests} requests per endpoint")
         lists = asyncio.run(measure_latency(stack.api_url, token, args))
         plans = explain(engine)
@@ -385,6 +432,7 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
         stack.close()
     for result in (opening, burst_open):
         result.pop("case_ids")
+        result.pop("workflow_ids")
     total_open = opening["shown_s"] + burst_open["shown_s"]
     return {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -406,9 +454,10 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
             "spread": opening,
             "burst_cases": burst_open,
         },
-        "rss_mib": {"idle": rss_idle, "all_open": rss_open, "end": rss_end},
-        "data": {"all_open": data_open, "end": sizes(engine)},
+        "rss_mib": {"idle": rss_idle, "spread_open": rss_spread, "all_open": rss_open, "end": rss_end},
+        "data": {"all_open": data_open, "end": {**sizes(engine), "files_mib": file_mib(var_dir)}},
         "burst": burst_result,
+        "work_per_case": work,
         "lists": lists,
         "query_plans": plans,
         "runtime_s": round(time.monotonic() - began, 1),
@@ -425,6 +474,10 @@ def summary(r: dict[str, Any]) -> str:
         "CPU ms per case opened: "
         + ", ".join(f"{k} {v:g}" for k, v in o["spread"]["cpu_ms_per_case"].items()),
         "RSS MiB with all open: " + ", ".join(f"{k} {v:g}" for k, v in m.items()),
+        "RSS MiB after the spread (the worker that opened them): "
+        + ", ".join(f"{k} {v:g}" for k, v in r["rss_mib"]["spread_open"].items()),
+        "databases on disk, MiB: "
+        + ", ".join(f"{k} {v:g}" for k, v in r["data"]["all_open"]["files_mib"].items()),
         f"burst: {b['reminders_expected']:,} reminders due at {b['instant']}: first after {b['first_s']} s, "
         f"p50 {b['p50_s']} s, p95 {b['p95_s']} s, all after {b['drain_s']} s ({b['per_second']}/s); "
         f"lost {b['lost']}, duplicates {b['duplicates']}",
