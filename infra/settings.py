@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 3 * 1024 * 1024  # any request body; the register's CSV import is at most 2 MB
     # Bench only (bench/scale.py sets it for its own worker): the time of day in England at which
     # reminders go out instead of 08:00, so the scale bench's morning burst falls due minutes after it
-    # opens its cases on a dev server that runs on the real clock. Refused in production.
+    # opens its cases on a dev server that runs on the real clock. Refused in production. Read by
+    # workflows/deadlines.remind_at() from the environment (a workflow module imports no settings).
     bench_remind_at: dt.time | None = None
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -13,7 +14,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadline_states import FINAL, LATE, DeadlineEvent, DeadlineState, after
     from domain.rules import rule
     from domain.schemas import Actor, DeadlineRecord, Recipient
-    from infra.settings import get_settings
     from workflows.case_io import CaseIO
 
 REMIND_AT = time(8, 0)  # reminders go out at 08:00 in England on their day
@@ -27,9 +27,15 @@ PARENT = Recipient(kind="parent")  # every parent or carer linked to the pupil
 
 
 def remind_at() -> time:
-    """REMIND_AT, unless the scale bench started this worker with SEND_BENCH_REMIND_AT (never production)."""
-    with workflow.unsafe.sandbox_unrestricted():  # the settings read the environment once per process
-        return get_settings().bench_remind_at or REMIND_AT
+    """REMIND_AT, unless the scale bench started this worker with SEND_BENCH_REMIND_AT.
+
+    The setting is declared and checked in infra/settings.py, where production refuses it: the worker
+    reads its settings as it starts, so no production worker runs with it. A workflow module reads no
+    settings module (tests/test_layers.py), hence the environment here.
+    """
+    with workflow.unsafe.sandbox_unrestricted():
+        bench = os.environ.get("SEND_BENCH_REMIND_AT")
+    return time.fromisoformat(bench) if bench else REMIND_AT
 
 
 def days(delta: timedelta) -> str:
