@@ -438,3 +438,16 @@ def next_cycle_facts(facts: AnnualReviewFacts, concluded_on: dt.date) -> AnnualR
         advice_request_weeks=facts.advice_request_weeks,
         planning_lead_weeks=facts.planning_lead_weeks,
     )
+
+
+class AttendanceReply(BaseModel):
+    """An invitee's answer to the meeting invitation: coming or not (by the emailed link, or recorded)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"invitee": {"kind": "parent"}, "attending": True, "note": ""}]}
+    )
+
+    actor: Actor
+    invitee: Recipient
+    attending: bool = Field(title="Coming to the meeting")
+    note: str = Field(default="", max_length=1000)

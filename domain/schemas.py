@@ -23,14 +23,23 @@ class Role(StrEnum):
 
 
 class Actor(BaseModel):
-    """Who did something: a staff member with a role, or the engine itself (staff_id None)."""
+    """Who did something: a staff member with a role, a parent or agency through an emailed link
+    (`responder`, as parent:<id> or agency:<id>), or the engine itself (neither)."""
 
     staff_id: int | None = None
     role: Role | None = None
+    responder: str | None = Field(default=None, pattern=r"^(parent|agency):[0-9]+$", max_length=40)
 
     @property
     def label(self) -> str:
+        if self.responder is not None:
+            return self.responder
         return f"staff:{self.staff_id}" if self.staff_id is not None else "engine"
+
+    @property
+    def responder_kind(self) -> str | None:
+        """'parent' or 'agency' for someone acting through a link; None for staff and the engine."""
+        return self.responder.partition(":")[0] if self.responder else None
 
 
 ENGINE = Actor()

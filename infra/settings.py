@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     keep_received_mail: bool = True
     codec_cors_origins: str = ""  # empty: the Temporal UI that make run starts (SEND_TEMPORAL_UI_PORT)
     max_body_bytes: int = 3 * 1024 * 1024  # any request body; the register's CSV import is at most 2 MB
+    # Action links (parents and agencies answer from their email): the signing key, 32+ bytes base64;
+    # empty in development: one generated into var/link.key. Production refuses to start without one.
+    link_key: str = ""
+    link_days: dict[str, float] = {}  # a purpose's days before its links expire ({"give-views": 14})
+    link_bad_attempts: int = 10  # refused links one client may open in the window, then 429
+    link_bad_window_seconds: int = 600
+    upload_max_bytes: int = 2 * 1024 * 1024  # one uploaded file (advice, a report); below max_body_bytes
+    upload_types: str = "pdf,docx,png,jpeg"  # what an upload may be, sniffed from its bytes
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -62,6 +70,12 @@ class Settings(BaseSettings):
         if not self.codec_cors_origins:
             port = self.temporal_ui_port
             self.codec_cors_origins = f"http://localhost:{port},http://127.0.0.1:{port}"
+        if self.environment != "development" and not self.link_key:
+            raise ValueError("SEND_LINK_KEY must be set outside development (it signs the emailed links)")
+        if self.link_key and len(_b64(self.link_key)) < 32:
+            raise ValueError("SEND_LINK_KEY must be at least 32 bytes, base64-encoded")
+        if self.upload_max_bytes >= self.max_body_bytes:
+            raise ValueError("SEND_UPLOAD_MAX_BYTES must be below SEND_MAX_BODY_BYTES")
         if self.environment == "production" and not self.public_url.startswith("https://"):
             raise ValueError("SEND_PUBLIC_URL must be an https:// address in production (sign-in cookies)")
         return self
@@ -89,9 +103,27 @@ class Settings(BaseSettings):
         return keys
 
     @property
+    def link_key_bytes(self) -> bytes:
+        """The key that signs action links; in development without SEND_LINK_KEY, var/link.key (made once)."""
+        if self.link_key:
+            return _b64(self.link_key)
+        path = private_var_dir(self) / "link.key"
+        if not path.exists():
+            path.write_text(base64.b64encode(os.urandom(32)).decode())
+            path.chmod(0o600)
+        return _b64(path.read_text().strip())
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies are Secure whenever the public URL is https."""
         return self.public_url.startswith("https://")
+
+
+def _b64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        return b""
 
 
 @lru_cache

@@ -22,6 +22,7 @@ INTERPOLATION = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 CONDITIONS = {"service_healthy", "service_started", "service_completed_successfully"}
 SAMPLES = {
     "SEND_CODEC_KEY": base64.b64encode(bytes(range(32))).decode(),
+    "SEND_LINK_KEY": base64.b64encode(bytes(range(32, 64))).decode(),
     "SEND_PUBLIC_URL": "https://send.school.example",
 }
 

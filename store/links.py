@@ -1,0 +1,175 @@
+"""Issued action links (one row each, so single use and revoking work) and what happens to them.
+
+The email activity issues a link per recipient and purpose; the respond pages check it, use it, and
+count each refused attempt on it; the SENDCo revokes or resends it from the case page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from infra.link_signing import link_id_of, new_link_id
+
+
+class ActionLink(SQLModel, table=True):
+    """One emailed link: one case, one recipient, one purpose (and the step it answers), until it expires."""
+
+    __tablename__ = "action_link"
+    __table_args__ = (
+        UniqueConstraint("source", "recipient", "purpose"),
+        Index("ix_action_link_case", "case_id", "created_at"),
+    )
+    id: str = Field(primary_key=True, max_length=64, description="Opaque: the token is this id, signed")
+    case_id: str = Field(foreign_key="case.id", max_length=36)
+    recipient: str = Field(max_length=40, description="parent:<id> or agency:<id>")
+    addressed: dict = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False), description="The Recipient emailed"
+    )
+    purpose: str = Field(max_length=40)
+    step: str = Field(default="", max_length=120, description="The step or deadline the link answers")
+    source: str = Field(max_length=200, description="The outbox key of the email that carried it")
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+    refused: int = Field(default=0, description="Attempts refused on this link (used, expired, revoked...)")
+
+
+class LinkState(StrEnum):
+    live = "live"
+    used = "used"
+    expired = "expired"
+    revoked = "revoked"
+    tampered = "tampered"  # no link has this token: altered, or made up
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def state_of(link: ActionLink, at: dt.datetime) -> LinkState:
+    if link.revoked_at is not None:
+        return LinkState.revoked
+    if link.used_at is not None:
+        return LinkState.used
+    if _aware(link.expires_at) <= at:
+        return LinkState.expired
+    return LinkState.live
+
+
+def issue(
+    session: Session,
+    *,
+    case_id: str,
+    recipient: str,
+    addressed: dict,
+    purpose: str,
+    step: str,
+    source: str,
+    days: float,
+) -> ActionLink:
+    """The link for this email, recipient and purpose: the same one on every attempt at the email, else
+    a new one that supersedes (revokes) the recipient's earlier live links for the same purpose."""
+    found = session.exec(
+        select(ActionLink).where(
+            ActionLink.source == source, ActionLink.recipient == recipient, ActionLink.purpose == purpose
+        )
+    ).first()
+    if found is not None:
+        return found
+    at = now()
+    for earlier in session.exec(
+        select(ActionLink).where(
+            ActionLink.case_id == case_id,
+            ActionLink.recipient == recipient,
+            ActionLink.purpose == purpose,
+            col(ActionLink.revoked_at).is_(None),
+            col(ActionLink.used_at).is_(None),
+        )
+    ):
+        earlier.revoked_at = at
+        session.add(earlier)
+    link = ActionLink(
+        id=new_link_id(),
+        case_id=case_id,
+        recipient=recipient,
+        addressed=addressed,
+        purpose=purpose,
+        step=step,
+        source=source,
+        created_at=at,
+        expires_at=at + dt.timedelta(days=days),
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def check(session: Session, token: str) -> tuple[ActionLink | None, LinkState]:
+    """The token's link and its state; a refused link's count goes up (committed by the caller)."""
+    link_id, signed = link_id_of(token)
+    link = session.get(ActionLink, link_id) if link_id else None
+    if link is None:
+        return None, LinkState.tampered
+    state = state_of(link, now()) if signed else LinkState.tampered
+    if state != LinkState.live:
+        link.refused += 1
+        session.add(link)
+    return link, state
+
+
+def refuse(session: Session, link: ActionLink) -> None:
+    """Count one more refused attempt on the link."""
+    link.refused += 1
+    session.add(link)
+
+
+def use(session: Session, link: ActionLink, *, single_use: bool) -> bool:
+    """Mark a single-use link used (False if another request used it first); others stay live."""
+    if not single_use:
+        return True
+    session.refresh(link)
+    if link.used_at is not None:
+        return False
+    link.used_at = now()
+    session.add(link)
+    session.commit()
+    return True
+
+
+def release(session: Session, link: ActionLink) -> None:
+    """The answer was refused by the case, so the link was not really used: it works again."""
+    link.used_at = None
+    session.add(link)
+    session.commit()
+
+
+def revoke(session: Session, *, case_id: str, link_id: str) -> ActionLink | None:
+    """Revoke one of the case's links (None if the case has no such link)."""
+    link = session.get(ActionLink, link_id)
+    if link is None or link.case_id != case_id:
+        return None
+    if link.revoked_at is None:
+        link.revoked_at = now()
+        session.add(link)
+        session.commit()
+    return link
+
+
+def of_case(session: Session, *, case_id: str) -> list[ActionLink]:
+    """The case's links, newest first."""
+    return list(
+        session.exec(
+            select(ActionLink)
+            .where(ActionLink.case_id == case_id)
+            .order_by(col(ActionLink.created_at).desc(), col(ActionLink.id))
+        )
+    )
