@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.links import links_for
 from activities.recipients import Person, greeting_name, resolve
 from activities.rendering import Rendered, render
 from domain import words
@@ -333,7 +334,9 @@ def _claim(copy_id: int, attempt: int) -> bool:
 def _render(
     session: Session, req: EmailRequest, case: Case | None, person: Person, settings: Settings
 ) -> Rendered:
-    return render(req.template, {**req.context, **_engine_context(session, case, [person], settings)})
+    context = {**req.context, **_engine_context(session, case, [person], settings)}
+    context["links"] = links_for(session, req, case, person, settings)  # this reader's own, if any
+    return render(req.template, context)
 
 
 def _record_delivered(copy_id: int) -> None:

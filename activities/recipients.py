@@ -22,6 +22,7 @@ class Person:
     name: str
     email: str
     kind: str
+    ref: str = ""  # parent:<id> or agency:<id>: who answers an action link (staff: empty)
 
 
 def no_recipient(kind: str, why: str) -> ApplicationError:
@@ -70,10 +71,10 @@ def _resolve_one(session: Session, *, case: Case | None, recipient: Recipient) -
             .where(PupilParent.pupil_id == case.pupil_id)
             .order_by(Parent.id)
         ).all()
-        return [Person(p.name, p.email, kind) for p in parents]
+        return [Person(p.name, p.email, kind, f"parent:{p.id}") for p in parents]
     if kind in AGENCY_KINDS:
         agency = _agency(session, case=case, kind=kind, agency_id=recipient.agency_id)
-        return [Person(agency.name, agency.email, kind)] if agency else []
+        return [Person(agency.name, agency.email, kind, f"agency:{agency.id}")] if agency else []
     raise no_recipient(kind, "unknown recipient kind")
 
 

@@ -33,6 +33,7 @@ class LinkPurpose:
     actions: dict[str, str]  # process -> the action (URL name) the link's answer takes
     days: float  # how long a link lasts by default
     single_use: bool
+    answers: str = ""  # the step or deadline it answers; {addressed}: the recipient as emailed
     upload: bool = False  # the answer is a file (advice, a report)
 
 
@@ -46,6 +47,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             {"annual_review": "record-parent-views"},
             days=28,
             single_use=False,  # views can be added to until the meeting
+            answers="parent-views",
         ),
         LinkPurpose(
             Purpose.confirm_attendance,
@@ -54,6 +56,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             {"annual_review": "record-attendance-reply"},
             days=28,
             single_use=True,
+            answers="meeting",
         ),
         LinkPurpose(
             Purpose.give_consent,
@@ -62,6 +65,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             {"ep_referral": "record-consent"},
             days=21,
             single_use=True,
+            answers="consent",
         ),
         LinkPurpose(
             Purpose.upload_advice,
@@ -70,6 +74,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             {"annual_review": "record-advice"},
             days=42,
             single_use=True,
+            answers="advice:{addressed}",
             upload=True,
         ),
         LinkPurpose(
@@ -79,6 +84,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             {"leaving": "acknowledge-sen-file"},
             days=28,
             single_use=True,
+            answers="sen-file",
         ),
     )
 }

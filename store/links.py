@@ -51,7 +51,7 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
+def aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -60,7 +60,7 @@ def state_of(link: ActionLink, at: dt.datetime) -> LinkState:
         return LinkState.revoked
     if link.used_at is not None:
         return LinkState.used
-    if _aware(link.expires_at) <= at:
+    if aware(link.expires_at) <= at:
         return LinkState.expired
     return LinkState.live
 
