@@ -3,7 +3,6 @@ in the email activity (never in a workflow: the key stays out of workflow code a
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
