@@ -25,7 +25,7 @@ from api.public import ActionTaken, CaseStarted, CaseView, DecisionTaken, case_v
 from api.temporal_calls import run_update, start_case
 from domain.annual_review import EARLIEST_YEAR, LATEST_YEAR
 from domain.census import SenProvision
-from domain.schemas import ApprovalDecision, CaseRef, Recipient
+from domain.schemas import Actor, ApprovalDecision, CaseRef, Recipient
 from store import case_service
 from store.casework import Approval, ApprovalStatus, Case, CaseStatus
 from store.register import Agency, Pupil, School, Staff
@@ -287,20 +287,40 @@ async def take_action(
     first answer instead of doing the action twice.
     """
     case = case_of(session, case_id, staff)
+    update_id = f"{action}:{staff.id}:{key or uuid.uuid4()}"
+    return await _run(session, client, case, action, body, actor_of(staff), update_id)
+
+
+async def respond(
+    *, session: Session, client: Client, case: Case, action: str, body: dict[str, Any], actor: Actor, key: str
+) -> ActionTaken:
+    """A parent's or agency's answer through an emailed link: the link's action on the link's case, as
+    them (the workflow lets them take that action only). The link page's key makes the Update id."""
+    return await _run(session, client, case, action, body, actor, f"{action}:{actor.label}:{key}")
+
+
+async def _run(
+    session: Session,
+    client: Client,
+    case: Case,
+    action: str,
+    body: dict[str, Any],
+    actor: Actor,
+    update_id: str,
+) -> ActionTaken:
     spec = action_of(case, action)
     if case.status == CaseStatus.closed:
         raise ApiError(status.HTTP_409_CONFLICT, CASE_CLOSED)
     try:
-        payload = spec.payload.model_validate({**body, "actor": actor_of(staff).model_dump()})
+        payload = spec.payload.model_validate({**body, "actor": actor.model_dump()})
     except ValidationError as err:
         raise _invalid(_problems(err)) from err
     if outside := outside_window(payload, ""):
         raise _invalid(outside)
     before = (case.updated_at, case.recorded_at)
-    update_id = f"{action}:{staff.id}:{key or uuid.uuid4()}"
     result = await run_update(client, case.workflow_id, spec.update, payload, update_id)
     await _written(session, case, before)
-    return ActionTaken(case_id=case_id, action=action, result=str(result), case=view_of(session, case))
+    return ActionTaken(case_id=case.id, action=action, result=str(result), case=view_of(session, case))
 
 
 async def decide(

@@ -34,6 +34,8 @@ ROUTERS = [
     "api.routes.funding",
     "api.routes.mailbox",
     "api.routes.signin",
+    "api.routes.respond",
+    "api.routes.respond_staff",
     "api.routes.pages",
 ]
 

@@ -34,6 +34,7 @@ class LinkPurpose:
     days: float  # how long a link lasts by default
     single_use: bool
     answers: str = ""  # the step or deadline it answers; {addressed}: the recipient as emailed
+    done: str = "Your answer has been sent"  # the thank-you page's words
     upload: bool = False  # the answer is a file (advice, a report)
 
 
@@ -48,6 +49,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             days=28,
             single_use=False,  # views can be added to until the meeting
             answers="parent-views",
+            done="Your views have been sent",
         ),
         LinkPurpose(
             Purpose.confirm_attendance,
@@ -57,6 +59,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             days=28,
             single_use=True,
             answers="meeting",
+            done="Your answer about the meeting has been sent",
         ),
         LinkPurpose(
             Purpose.give_consent,
@@ -66,6 +69,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             days=21,
             single_use=True,
             answers="consent",
+            done="Your answer about consent has been sent",
         ),
         LinkPurpose(
             Purpose.upload_advice,
@@ -75,6 +79,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             days=42,
             single_use=True,
             answers="advice:{addressed}",
+            done="Your advice has been sent",
             upload=True,
         ),
         LinkPurpose(
@@ -85,6 +90,7 @@ PURPOSES: dict[Purpose, LinkPurpose] = {
             days=28,
             single_use=True,
             answers="sen-file",
+            done="Your confirmation has been sent",
         ),
     )
 }

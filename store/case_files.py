@@ -87,3 +87,8 @@ def read(
     if row is None or row.case_id != case_id:
         return None
     return row, _path(settings, case_id, file_id).read_bytes()
+
+
+def discard(settings: Settings, row: CaseFile) -> None:
+    """Remove a kept file's bytes (its row was rolled back: the case refused what came with it)."""
+    _path(settings, row.case_id, row.id).unlink(missing_ok=True)

@@ -13,6 +13,8 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from infra.link_signing import link_id_of, new_link_id
+from store.casework import Case
+from store.register import Agency, Parent, Pupil, PupilParent, School, Staff
 
 
 class ActionLink(SQLModel, table=True):
@@ -173,3 +175,42 @@ def of_case(session: Session, *, case_id: str) -> list[ActionLink]:
             .order_by(col(ActionLink.created_at).desc(), col(ActionLink.id))
         )
     )
+
+
+def responder_name(session: Session, label: str, *, pupil_id: int | None) -> str | None:
+    """'parent:3' or 'agency:5' as the register names them (a parent only if they are the pupil's)."""
+    kind, _, ident = label.partition(":")
+    if not ident.isdigit():
+        return None
+    if kind == "agency":
+        agency = session.get(Agency, int(ident))
+        return agency.name if agency else None
+    if kind == "parent" and pupil_id is not None:
+        parent = session.exec(
+            select(Parent)
+            .join(PupilParent, col(PupilParent.parent_id) == Parent.id)
+            .where(Parent.id == int(ident), PupilParent.pupil_id == pupil_id)
+        ).first()
+        return parent.name if parent else None
+    return None
+
+
+def reader_context(session: Session, link: ActionLink) -> dict[str, str]:
+    """What a link's page may show its reader: the school, whom to contact there, the pupil's first name."""
+    case = session.get(Case, link.case_id)
+    school = session.get(School, case.school_id) if case else None
+    pupil = session.get(Pupil, case.pupil_id) if case else None
+    sendco = (
+        session.exec(
+            select(Staff).where(Staff.school_id == case.school_id, Staff.role == "sendco").order_by(Staff.id)
+        ).first()
+        if case
+        else None
+    )
+    first = pupil.legal_name.split()[0] if pupil and pupil.legal_name.split() else ""
+    return {
+        "school": school.name if school else "the school",
+        "sendco_name": sendco.name if sendco else "",
+        "sendco_email": sendco.email if sendco else "",
+        "pupil_first_name": first,
+    }
