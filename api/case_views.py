@@ -126,14 +126,14 @@ def staff_names(session: Session, entries: list[ChronologyEntry], *also: int) ->
     return by_id(session, Staff, ids | set(also))
 
 
-RESPONDERS = {"parent": "parent or carer, by the emailed link", "agency": "by the emailed link"}
+RESPONDERS = {"parent": "A parent or carer", "agency": "An agency"}  # acting through an emailed link
 
 
 def who(actor: str, names: dict[int, Staff], people: People | None = None) -> str:
     """'staff:3' as the staff member's name and role; 'engine' as the case engine; a parent or agency
     who answered through an emailed link ('parent:3', 'agency:5') by the register's name."""
     if people is not None and actor.partition(":")[0] in RESPONDERS:
-        return people.name(actor)
+        return f"{people.name(actor)}, through the emailed link"
     ident = staff_id(actor)
     if ident is not None and (person := names.get(ident)):
         return f"{person.name} ({role_name(person.role)})"
@@ -167,8 +167,8 @@ class People:
             return "Case engine"
         if kind in RESPONDERS:  # someone who acted through an emailed link: parent:<id>, agency:<id>
             pupil_id = self.case.pupil_id if self.case else None
-            name = responder_name(self.session, label, pupil_id=pupil_id)
-            return f"{name} ({RESPONDERS[kind]})" if name else RESPONDERS[kind]
+            found = responder_name(self.session, label, pupil_id=pupil_id)
+            return f"{found[0]} ({words.in_text(found[1])})" if found else RESPONDERS[kind]
         try:
             found = resolve(self.session, case=self.case, recipients=[Recipient(**_recipient(label))])
         except Exception:  # nobody in the register (or not a recipient): the kind alone

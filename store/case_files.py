@@ -89,6 +89,10 @@ def read(
     return row, _path(settings, case_id, file_id).read_bytes()
 
 
-def discard(settings: Settings, row: CaseFile) -> None:
-    """Remove a kept file's bytes (its row was rolled back: the case refused what came with it)."""
+def discard(session: Session, settings: Settings, row: CaseFile) -> None:
+    """Remove a kept file, row and bytes: the case refused what came with it."""
+    found = session.get(CaseFile, row.id)
+    if found is not None:
+        session.delete(found)
+        session.commit()
     _path(settings, row.case_id, row.id).unlink(missing_ok=True)

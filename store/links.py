@@ -177,21 +177,22 @@ def of_case(session: Session, *, case_id: str) -> list[ActionLink]:
     )
 
 
-def responder_name(session: Session, label: str, *, pupil_id: int | None) -> str | None:
-    """'parent:3' or 'agency:5' as the register names them (a parent only if they are the pupil's)."""
+def responder_name(session: Session, label: str, *, pupil_id: int | None) -> tuple[str, str] | None:
+    """'parent:3' or 'agency:5' as the register names them, with their kind ('parent', 'ep_service');
+    a parent only if they are the pupil's."""
     kind, _, ident = label.partition(":")
     if not ident.isdigit():
         return None
     if kind == "agency":
         agency = session.get(Agency, int(ident))
-        return agency.name if agency else None
+        return (agency.name, agency.kind.value) if agency else None
     if kind == "parent" and pupil_id is not None:
         parent = session.exec(
             select(Parent)
             .join(PupilParent, col(PupilParent.parent_id) == Parent.id)
             .where(Parent.id == int(ident), PupilParent.pupil_id == pupil_id)
         ).first()
-        return parent.name if parent else None
+        return (parent.name, "parent") if parent else None
     return None
 
 

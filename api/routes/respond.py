@@ -150,7 +150,7 @@ def _form_page(
         "form_token": form_token(link.id),
         "key": uuid.uuid4().hex,
         "alert": alert,
-        "entered": entered or {},
+        "entered": {"views": "", "attending": "", "note": "", **(entered or {})},
         "meeting": words.when(view.get("meeting"), stored=False) if view.get("meeting") else "",
         "location": view.get("meeting_location") or "",
         "expires": words.day(links.aware(link.expires_at)),
@@ -258,6 +258,7 @@ async def respond(token: str, request: Request, session: SessionDep) -> Response
                 sent_by=link.recipient,
                 purpose=link.purpose,
             )
+            session.commit()  # never hold a write open across the Update: the case writes as it answers
         client = await temporal_client(request)
         await commands.respond(
             session=session,
@@ -268,11 +269,10 @@ async def respond(token: str, request: Request, session: SessionDep) -> Response
             actor=Actor(responder=link.recipient),
             key=_text(form, "key") or uuid.uuid4().hex,
         )
-        session.commit()
     except Exception as err:
         session.rollback()
         if kept is not None:
-            case_files.discard(settings, kept)
+            case_files.discard(session, settings, kept)
         links.release(session, link)
         if not isinstance(err, ApiError):
             raise
