@@ -28,9 +28,11 @@ from infra.temporal import connect
 from store.register import School
 from workflows.digest import SendcoDigest, digest_workflow_id
 from workflows.registry import PROCESSES
+from workflows.resend_link import ResendLink
 
 WORKFLOWS = [p.workflow for p in PROCESSES.values()]
 SCHEDULES = [SendcoDigest]  # durable schedules that are not cases: the SENDCo-day digest, one per school
+ONE_OFFS = [ResendLink]  # short workflows that are not cases: an action link sent again
 ACTIVITIES = [
     *RECORD_ACTIVITIES,
     *EMAIL_ACTIVITIES,
@@ -54,7 +56,7 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[*WORKFLOWS, *SCHEDULES],
+        workflows=[*WORKFLOWS, *SCHEDULES, *ONE_OFFS],
         activities=ACTIVITIES,
         activity_executor=executor,
         workflow_runner=SANDBOX,

@@ -26,7 +26,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.links import links_for
-from activities.recipients import Person, greeting_name, resolve
+from activities.recipients import Person, greeting_name, no_recipient, resolve
 from activities.rendering import Rendered, render
 from domain import words
 from domain.schemas import EmailBatch, EmailRequest, EmailResult, Invite, Recipient
@@ -262,6 +262,10 @@ def _prepare(req: EmailRequest) -> Prepared | EmailResult:
             return EmailResult(key=req.key, status="failed", recipients=0)
         case = _case(session, req.case_id)
         people = resolve(session, case=case, recipients=req.to)
+        if only := req.context.get("only_reader"):  # a link sent again: to that one parent or agency
+            people = [p for p in people if p.ref == only] or people[:0]
+            if not people:
+                raise no_recipient(req.to[0].kind, "the reader is no longer in the register")
         settings = get_settings()
         row = row or _new_row(req)
         try:

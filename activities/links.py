@@ -29,9 +29,9 @@ def links_for(
     """This reader's links for this email (the same ones on every attempt at it): words, URL, expiry."""
     if case is None or not person.ref or len(req.to) != 1:
         return []
-    addressed = req.to[0]
+    addressed = req.to[0]  # as the case knows the reader: what the answer names
     found = []
-    for purpose in purposes_for(req.template, person.kind):
+    for purpose in purposes_for(req.template, person.kind, req.context):
         spec = PURPOSES[purpose]
         if case.process not in spec.actions:
             continue

@@ -132,7 +132,8 @@ RESPONDERS = {"parent": "A parent or carer", "agency": "An agency"}  # acting th
 def who(actor: str, names: dict[int, Staff], people: People | None = None) -> str:
     """'staff:3' as the staff member's name and role; 'engine' as the case engine; a parent or agency
     who answered through an emailed link ('parent:3', 'agency:5') by the register's name."""
-    if people is not None and actor.partition(":")[0] in RESPONDERS:
+    kind, _, ident = actor.partition(":")
+    if people is not None and kind in RESPONDERS and ident.isdigit():
         return f"{people.name(actor)}, through the emailed link"
     ident = staff_id(actor)
     if ident is not None and (person := names.get(ident)):
@@ -165,7 +166,7 @@ class People:
         role = words.in_text(kind)
         if kind == "engine":
             return "Case engine"
-        if kind in RESPONDERS:  # someone who acted through an emailed link: parent:<id>, agency:<id>
+        if kind in RESPONDERS and ident.isdigit():  # acted through an emailed link: parent:<id>, agency:<id>
             pupil_id = self.case.pupil_id if self.case else None
             found = responder_name(self.session, label, pupil_id=pupil_id)
             return f"{found[0]} ({words.in_text(found[1])})" if found else RESPONDERS[kind]

@@ -105,8 +105,13 @@ LINKS_IN_EMAILS: dict[str, dict[frozenset[str], tuple[Purpose, ...]]] = {
 }
 
 
-def purposes_for(template: str, kind: str) -> tuple[Purpose, ...]:
+RESEND_TEMPLATE = "respond-link"  # a link sent again: its purpose is in the email's context
+
+
+def purposes_for(template: str, kind: str, context: dict | None = None) -> tuple[Purpose, ...]:
     """The links an email gives a recipient of this kind (none for staff, or for an email not listed)."""
+    if template == RESEND_TEMPLATE and responder_kind(kind) and context and context.get("link_purpose"):
+        return (Purpose(context["link_purpose"]),)
     for kinds, purposes in LINKS_IN_EMAILS.get(template, {}).items():
         if kind in kinds:
             return purposes

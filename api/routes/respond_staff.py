@@ -3,24 +3,29 @@ and staff opening a file that came through one (signed-in pages, CSRF on every f
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
+from temporalio.service import RPCError
 
 from api.case_views import People
 from api.deps import SessionDep, check_role
 from api.errors import ApiError
+from api.temporal_calls import task_queue, temporal_client
 from api.web import form_guard, page, redirect, web_staff
 from domain import words
-from domain.links import PURPOSES, Purpose
+from domain.links import PURPOSES, RESEND_TEMPLATE, Purpose
+from domain.schemas import EmailRequest, Recipient
 from domain.uploads import size_words
 from infra.settings import get_settings
 from store import case_files, case_service, links
-from store.casework import Case
+from store.casework import Case, CaseStatus
 from store.links import LinkState
 from workflows.process import STAFF_WHO_ACT
+from workflows.resend_link import ResendLink, resend_workflow_id
 
 router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(form_guard)])
 
@@ -91,6 +96,46 @@ async def revoke_link(case_id: str, link_id: str, request: Request, session: Ses
         return _missing(request, staff, "This case has no such link.")
     who = People(session, case).name(link.recipient)
     return redirect(f"/cases/{case.id}#links", flash=f"The link sent to {who} no longer works.")
+
+
+@router.post("/cases/{case_id}/links/{link_id}/resend", response_model=None)
+async def resend_link(case_id: str, link_id: str, request: Request, session: SessionDep) -> Response:
+    """Send the reader a new link for the same purpose (the old one stops working): by the worker."""
+    staff, case = _case(request, session, case_id)
+    if case is None:
+        return _missing(request, staff, "There is no such case.")
+    try:
+        check_role(staff, STAFF_WHO_ACT)
+        if case.status == CaseStatus.closed:
+            raise ApiError(409, "This case is closed: no new link can be sent.")
+        link = next((k for k in links.of_case(session, case_id=case.id) if k.id == link_id), None)
+        if link is None:
+            return _missing(request, staff, "This case has no such link.")
+        attempt = uuid.uuid4().hex[:12]
+        req = EmailRequest(
+            key=f"resend:{link.id}:{attempt}",
+            case_id=case.id,
+            template=RESEND_TEMPLATE,
+            to=[Recipient.model_validate(link.addressed)],  # as the case knows them; to that one reader only:
+            context={"link_purpose": link.purpose, "only_reader": link.recipient},
+        )
+        client = await temporal_client(request)
+        try:
+            await client.start_workflow(
+                ResendLink.run, req, id=resend_workflow_id(link.id, attempt), task_queue=task_queue(request)
+            )
+        except RPCError as err:
+            raise ApiError(
+                503, "The engine could not send the link just now: try again in a minute."
+            ) from err
+        links.revoke(session, case_id=case.id, link_id=link.id)
+    except ApiError as err:
+        context = {"staff": staff, "heading": "Not sent", "message": err.message}
+        return page(request, "message.html", context, active="cases", status_code=err.status_code)
+    who = People(session, case).name(link.recipient)
+    return redirect(
+        f"/cases/{case.id}#links", flash=f"A new link is on its way to {who}. The old one no longer works."
+    )
 
 
 @router.get("/cases/{case_id}/files/{file_id}", response_model=None)

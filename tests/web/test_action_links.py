@@ -327,6 +327,19 @@ async def test_an_ep_uploads_advice_the_review_counts_as_received(
     await refused(page, views, "This link no longer works", 410)
     await expect(page.locator("main")).to_contain_text("Test Primary")
 
+    # Sent again: the parent alone gets a new link for the same purpose, which works; the old one does not.
+    row = staff_page.locator("table.links tr", has_text="Give your views").filter(has_text="Withdrawn")
+    await row.get_by_role("button", name=re.compile("^Send again")).click()
+    await expect(staff_page.get_by_role("status")).to_contain_text(
+        f"A new link is on its way to {parent.name}"
+    )
+    again = emails_to(smtp, parent.email, case_id, "A new link: Give your views")
+    fresh = links_in(again)[VIEWS]
+    assert fresh != views and len([m for m in smtp.messages if m["Subject"] == again["Subject"]]) == 1
+    await page.goto(fresh)
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Give your views")
+    await refused(page, views, "This link no longer works", 410)
+
 
 def test_repeated_bad_links_from_one_client_are_held_back(api_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SEND_LINK_BAD_ATTEMPTS", "5")
