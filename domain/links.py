@@ -102,6 +102,9 @@ LINKS_IN_EMAILS: dict[str, dict[frozenset[str], tuple[Purpose, ...]]] = {
         AGENCY_KINDS: (Purpose.confirm_attendance,),
     },
     "ar-advice-request": {AGENCY_KINDS: (Purpose.upload_advice,)},
+    "ep-consent-request": {PARENTS: (Purpose.give_consent,)},
+    "ep-consent-chase": {PARENTS: (Purpose.give_consent,)},
+    "tr-sen-file": {AGENCY_KINDS: (Purpose.acknowledge_file,)},  # the receiving school, leaving only
 }
 
 

@@ -47,6 +47,7 @@ REFUSED = {  # what a refused link's page says happened (then whom to contact)
 CLOSED = ("This case is closed", "Nothing more can be sent for it.")
 FORGED = ("Nothing was sent", "The form did not come from this page. Open the link from your email again.")
 REFUSED_STATUS = {LinkState.tampered: status.HTTP_404_NOT_FOUND}
+ENTERED = ("views", "attending", "given", "received", "note")  # what a form shows again, if refused
 
 
 class BadAttempts:
@@ -150,7 +151,7 @@ def _form_page(
         "form_token": form_token(link.id),
         "key": uuid.uuid4().hex,
         "alert": alert,
-        "entered": {"views": "", "attending": "", "note": "", **(entered or {})},
+        "entered": {**dict.fromkeys(ENTERED, ""), **(entered or {})},
         "meeting": words.when(view.get("meeting"), stored=False) if view.get("meeting") else "",
         "location": view.get("meeting_location") or "",
         "expires": words.day(links.aware(link.expires_at)),
@@ -219,7 +220,16 @@ def _body(spec: LinkPurpose, link: ActionLink, form: FormData, upload: str = "")
     if spec.purpose == Purpose.upload_advice:
         note = _text(form, "note")
         return {"adviser": link.addressed, "received_on": on, "summary": (note or f"Sent as {upload}")[:4000]}
-    raise Refused("This link cannot be answered here yet: please reply to the school by email.")
+    if spec.purpose == Purpose.give_consent:
+        answer = _text(form, "given")
+        if answer not in ("yes", "no"):
+            raise Refused("Choose whether you give your consent.")
+        return {"given": answer == "yes", "answered_on": on, "note": _text(form, "note")[:2000]}
+    if spec.purpose == Purpose.acknowledge_file:
+        if _text(form, "received") != "yes":
+            raise Refused("Tick the box to confirm the SEN file has arrived.")
+        return {"acknowledged_on": on, "note": _text(form, "note")[:2000]}
+    raise Refused("This link cannot be answered here: please reply to the school by email.")
 
 
 @router.post("/respond/{token}", response_class=HTMLResponse)
@@ -232,7 +242,7 @@ async def respond(token: str, request: Request, session: SessionDep) -> Response
     if not same_origin(request) or not form_ok(link.id, _text(form, "form_token")):
         return _refused_page(request, session, link, FORGED, status.HTTP_403_FORBIDDEN, state="forged")
     spec = PURPOSES[Purpose(link.purpose)]
-    entered = {k: _text(form, k) for k in ("views", "attending", "note")}
+    entered = {k: _text(form, k) for k in ENTERED}
     settings = get_settings()
     kept: case_files.CaseFile | None = None
     try:

@@ -25,7 +25,9 @@ from api.routes.respond import BAD_ATTEMPTS
 from domain.dates import ENGLAND
 from domain.links import PURPOSES, Purpose
 from infra.settings import get_settings
+from store.provision_service import school_year_of
 from store.register import Agency, Parent, Pupil, PupilParent
+from tests.api.test_ep_allocations import EVIDENCE
 from tests.conftest import client_for
 from tests.web.browser import DESKTOP, check_page, signed_in, until_shown
 
@@ -365,3 +367,66 @@ def test_a_development_link_key_is_made_once_and_production_needs_one(tmp_path) 
     with pytest.raises(ValueError, match="SEND_LINK_KEY must be set"):
         Settings(environment="production", codec_key=real, public_url="https://s.example")
     assert os.environ.get("SEND_LINK_KEY") is None
+
+
+async def test_a_parent_consents_and_a_receiving_school_confirms_the_sen_file_through_their_links(
+    browser, live_api, engine, school, pupil, sendco, smtp
+) -> None:  # type: ignore[no-untyped-def]
+    smtp.clear()
+    today = dt.datetime.now(ENGLAND).date()
+    (referred, parent), (leaver, _) = family(engine, school), family(engine, school)
+    with Session(engine) as s:
+        receiving = s.exec(select(Agency).where(Agency.email == "other@example.org")).one()
+    with client_for(live_api, sendco[1]) as api:
+        allocation = f"/api/v1/ep-allocations/{school_year_of(today)}"
+        now = api.get(allocation).json()
+        assert api.put(allocation, json={"allocated": now["reserved"] + now["used"] + 20}).status_code == 200
+        facts = {"service": "ep", "question": "Why is reading stuck?", "evidence": EVIDENCE, "year_group": 6}
+        started = api.post(
+            "/api/v1/cases", json={"process": "ep_referral", "pupil_id": referred.id, "facts": facts}
+        )
+        assert started.status_code == 201, started.text
+        referral = started.json()["id"]
+        plan = {
+            "leaving_date": today.isoformat(),
+            "destination": "school",
+            "receiving_school_id": receiving.id,
+        }
+        started = api.post(
+            "/api/v1/cases",
+            json={"process": "leaving", "pupil_id": leaver.id, "facts": {**plan, "has_sen_file": True}},
+        )
+        assert started.status_code == 201, started.text
+        leaving = started.json()["id"]
+        sent = {"item": "sen_file", "sent_on": today.isoformat(), "method": "Secure email"}
+        deadline = time.monotonic() + 30
+        while (r := api.post(f"/api/v1/cases/{leaving}/actions/record-sent", json=sent)).status_code != 200:
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.3)
+
+        # The parent's consent, from the request's own link.
+        consent = links_in(emails_to(smtp, parent.email, referral, "Your consent, please"))
+        page = await reader(browser, live_api)
+        await page.goto(consent[PURPOSES[Purpose.give_consent].invitation])
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Give or refuse consent")
+        await check_page(page, "respond-consent")
+        await page.get_by_label("Yes, I give my consent").check()
+        await page.get_by_role("button", name="Send your answer").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+        given = until_recorded(api, referral, "consent-recorded")
+        assert given["actor"] == f"parent:{parent.id}" and "consented" in given["detail"]
+
+        # The receiving school's SENDCo confirms the SEN file arrived.
+        file_sent = emails_to(smtp, receiving.email, leaving, "")
+        ack = links_in(file_sent)[PURPOSES[Purpose.acknowledge_file].invitation]
+        await page.goto(ack)
+        await expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Confirm you have received the SEN file"
+        )
+        await check_page(page, "respond-sen-file")
+        await page.get_by_label("The SEN file has arrived").check()
+        await page.get_by_role("button", name="Confirm it has arrived").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+        confirmed = until_recorded(api, leaving, "sen-file-acknowledged")
+        assert confirmed["actor"] == f"agency:{receiving.id}"
+        await refused(page, ack, "This link has already been used", 410)
