@@ -98,7 +98,8 @@ def _refused_page(
         link.id[:8] if link else "unknown",
         link.refused if link else "-",
     )
-    contact = links.reader_context(session, link) if link else {}
+    # An altered token proves nothing of whose link it was: the page names no school for it.
+    contact = links.reader_context(session, link) if link and state != LinkState.tampered else {}
     heading, reason = why
     return page(
         request, "respond_refused.html", {"heading": heading, "reason": reason, **contact}, status_code=code

@@ -24,12 +24,13 @@ from sqlmodel import Session, select
 from api.routes.respond import BAD_ATTEMPTS
 from domain.dates import ENGLAND
 from domain.links import PURPOSES, Purpose
+from domain.schemas import Role
 from infra.settings import get_settings
 from store.provision_service import school_year_of
-from store.register import Agency, Parent, Pupil, PupilParent
+from store.register import Agency, Parent, Pupil, PupilParent, School
 from tests.api.test_ep_allocations import EVIDENCE
-from tests.conftest import client_for
-from tests.web.browser import DESKTOP, check_page, signed_in, until_shown
+from tests.conftest import _staff, client_for
+from tests.web.browser import DESKTOP, check_page, post_by_hand, signed_in, until_shown
 
 LINK = re.compile(r"^(?P<words>[^\r\n]+):\r?\n(?P<url>https?://\S+/respond/[\w.~-]+)\r?$", re.M)
 VIEWS = PURPOSES[Purpose.give_views].invitation
@@ -314,6 +315,17 @@ async def test_an_ep_uploads_advice_the_review_counts_as_received(
     assert (
         await page.context.request.get(href, max_redirects=0)
     ).status != 200  # nobody signed in: not theirs to read
+    # Another school's SENDCo can neither read the file nor withdraw a link: no such case, for them.
+    with Session(engine, expire_on_commit=False) as s:
+        elsewhere = School(name=f"Other Primary {uuid.uuid4().hex[:4]}", local_authority="Kent")
+        s.add(elsewhere)
+        s.commit()
+    _, stranger = await signed_in(browser, live_api, _staff(engine, elsewhere, Role.sendco, 77)[1], csp=False)
+    assert (await stranger.context.request.get(href)).status == 404
+    live_link = await staff_page.locator("table.links form[action$='/revoke']").first.get_attribute("action")
+    assert live_link is not None
+    await post_by_hand(stranger, live_link, {})
+    await expect(stranger.get_by_role("heading", level=1)).to_have_text("Not found")
     links = staff_page.locator("table.links")
     ep_advice = links.locator("tr", has_text="Send your written advice").filter(has_text=ep.name)
     await expect(ep_advice).to_contain_text("Used")
