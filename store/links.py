@@ -154,10 +154,16 @@ def release(session: Session, link: ActionLink) -> None:
     session.commit()
 
 
+def link_of(session: Session, *, case_id: str, link_id: str) -> ActionLink | None:
+    """One of the case's links (None if the case has no such link)."""
+    link = session.get(ActionLink, link_id)
+    return link if link is not None and link.case_id == case_id else None
+
+
 def revoke(session: Session, *, case_id: str, link_id: str) -> ActionLink | None:
     """Revoke one of the case's links (None if the case has no such link)."""
-    link = session.get(ActionLink, link_id)
-    if link is None or link.case_id != case_id:
+    link = link_of(session, case_id=case_id, link_id=link_id)
+    if link is None:
         return None
     if link.revoked_at is None:
         link.revoked_at = now()

@@ -75,25 +75,25 @@ def _case(request: Request, session: Session, case_id: str) -> tuple[Any, Case |
     return staff, case_service.case_at_school(session, case_id=case_id, school_id=staff.school_id)
 
 
-def _missing(request: Request, staff: Any, what: str) -> HTMLResponse:
-    context = {"staff": staff, "heading": "Not found", "message": what}
-    return page(request, "message.html", context, active="cases", status_code=404)
+def _said(
+    request: Request, staff: Any, message: str, *, heading: str = "Not found", code: int = 404
+) -> HTMLResponse:
+    context = {"staff": staff, "heading": heading, "message": message}
+    return page(request, "message.html", context, active="cases", status_code=code)
 
 
 @router.post("/cases/{case_id}/links/{link_id}/revoke", response_model=None)
 async def revoke_link(case_id: str, link_id: str, request: Request, session: SessionDep) -> Response:
     """Withdraw a link at once: opening it from then on says so, and changes nothing."""
     staff, case = _case(request, session, case_id)
-    if case is None:
-        return _missing(request, staff, "There is no such case.")
+    link = links.link_of(session, case_id=case.id, link_id=link_id) if case else None
+    if case is None or link is None:
+        return _said(request, staff, "There is no such case, or it has no such link.")
     try:
         check_role(staff, STAFF_WHO_ACT)
     except ApiError as err:
-        context = {"staff": staff, "heading": "Not allowed", "message": err.message}
-        return page(request, "message.html", context, active="cases", status_code=err.status_code)
-    link = links.revoke(session, case_id=case.id, link_id=link_id)
-    if link is None:
-        return _missing(request, staff, "This case has no such link.")
+        return _said(request, staff, err.message, heading="Not allowed", code=err.status_code)
+    links.revoke(session, case_id=case.id, link_id=link.id)
     who = People(session, case).name(link.recipient)
     return redirect(f"/cases/{case.id}#links", flash=f"The link sent to {who} no longer works.")
 
@@ -102,15 +102,13 @@ async def revoke_link(case_id: str, link_id: str, request: Request, session: Ses
 async def resend_link(case_id: str, link_id: str, request: Request, session: SessionDep) -> Response:
     """Send the reader a new link for the same purpose (the old one stops working): by the worker."""
     staff, case = _case(request, session, case_id)
-    if case is None:
-        return _missing(request, staff, "There is no such case.")
+    link = links.link_of(session, case_id=case.id, link_id=link_id) if case else None
+    if case is None or link is None:
+        return _said(request, staff, "There is no such case, or it has no such link.")
     try:
         check_role(staff, STAFF_WHO_ACT)
         if case.status == CaseStatus.closed:
             raise ApiError(409, "This case is closed: no new link can be sent.")
-        link = next((k for k in links.of_case(session, case_id=case.id) if k.id == link_id), None)
-        if link is None:
-            return _missing(request, staff, "This case has no such link.")
         attempt = uuid.uuid4().hex[:12]
         req = EmailRequest(
             key=f"resend:{link.id}:{attempt}",
@@ -130,8 +128,7 @@ async def resend_link(case_id: str, link_id: str, request: Request, session: Ses
             ) from err
         links.revoke(session, case_id=case.id, link_id=link.id)
     except ApiError as err:
-        context = {"staff": staff, "heading": "Not sent", "message": err.message}
-        return page(request, "message.html", context, active="cases", status_code=err.status_code)
+        return _said(request, staff, err.message, heading="Not sent", code=err.status_code)
     who = People(session, case).name(link.recipient)
     return redirect(
         f"/cases/{case.id}#links", flash=f"A new link is on its way to {who}. The old one no longer works."
@@ -144,7 +141,7 @@ def case_file(case_id: str, file_id: str, request: Request, session: SessionDep)
     staff, case = _case(request, session, case_id)
     found = case_files.read(session, get_settings(), case_id=case.id, file_id=file_id) if case else None
     if found is None:
-        return _missing(request, staff, "There is no such file on this case.")
+        return _said(request, staff, "There is no such file on this case.")
     row, data = found
     headers = {
         "Content-Disposition": f'attachment; filename="{row.name}"',
