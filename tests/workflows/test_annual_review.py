@@ -42,6 +42,8 @@ RECORDED = {  # the scenarios whose first run test_replay.py replays
     "test_on_time_year": "on_time",
     "test_rescheduled_meeting_replans_every_date_and_resends_invitations": "rescheduled",
     "test_year_6_phase_transfer_against_15_february": "phase_transfer_late_la",
+    # tests/workflows/test_annual_review_links.py: parents and agencies acting through emailed links
+    "test_parents_and_agencies_take_only_the_actions_their_links_are_for": "link_answers",
 }
 EP = Recipient(kind="ep_service")
 HEALTH = Recipient(kind="health")
