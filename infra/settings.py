@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -108,10 +109,18 @@ class Settings(BaseSettings):
         if self.link_key:
             return _b64(self.link_key)
         path = private_var_dir(self) / "link.key"
-        if not path.exists():
-            path.write_text(base64.b64encode(os.urandom(32)).decode())
-            path.chmod(0o600)
-        return _b64(path.read_text().strip())
+        try:  # made once, by whichever process needs it first (the API and the worker share it)
+            made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(made, "w") as out:
+                out.write(base64.b64encode(os.urandom(32)).decode())
+        for _ in range(100):  # another process may have made it an instant ago and be writing it
+            if key := _b64(path.read_text().strip()):
+                return key
+            time.sleep(0.01)
+        raise ValueError(f"{path} holds no key: delete it, and one is made again")
 
     @property
     def secure_cookies(self) -> bool:
