@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.schemas import Actor, CaseRef
 from domain.timelines import PhaseTransferFacts
+from domain.transitions import SchoolAgencyId
 
 Plan = Literal["ehc_plan", "sen_support"]
 
@@ -39,7 +40,7 @@ class PhaseTransferStart(BaseModel):
         default="phase", title="Transfer", description="phase: to the next school; post16: to post-16"
     )
     transfer_year: int = Field(ge=2000, le=2100, title="Year of the move (September)")
-    receiving_school_id: int | None = Field(
+    receiving_school_id: SchoolAgencyId = Field(
         default=None, title="Receiving school", description="its agency id in the register"
     )
 
