@@ -103,12 +103,21 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
         yield {"SEND_DATABASE_URL": original}, restored
 
 
-def send_engine(env: dict[str, str], *args: str) -> str:
-    """Run an administration command as docs/deploy.md gives it; its output."""
+# The commands of docs/deploy.md's "Backups and restore", as written there; run from a directory that has
+# `backups/` (alembic from the checkout, where alembic.ini is).
+BACKUP = "send-engine backup backups/send.backup"
+RESTORE = "send-engine restore backups/send.backup"
+MIGRATE = "send-engine migrate"
+CURRENT = "alembic current"
+
+
+def send_engine(env: dict[str, str], line: str, cwd: Path) -> str:
+    """Run one of docs/deploy.md's commands exactly as written there; its output."""
+    assert f"\n{line}" in (ROOT / "docs" / "deploy.md").read_text(), f"docs/deploy.md does not give `{line}`"
     # send-engine and alembic from the project's .venv/bin; pg_dump and pg_restore from the test PostgreSQL's.
     path = os.pathsep.join([str(Path(sys.executable).parent), str(POSTGRES_BIN_PATH), env.get("PATH", "")])
     tools = {"PATH": path}
-    done = subprocess.run(args, cwd=ROOT, env=env | tools, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(line.split(), cwd=cwd, env=env | tools, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 
@@ -186,19 +195,15 @@ def test_make_run_serves_runs_a_demo_case_stops_cleanly_and_resumes_from_a_resto
     assert (tmp_path / "var" / "send.db").exists() == (not database)  # PostgreSQL: no SQLite file at all
 
     # Back up, lose the database, restore the backup into a new one (the commands of docs/deploy.md).
-    backup_file = tmp_path / "backups" / "send.backup"
-    assert f"backed up the database to {backup_file}" in send_engine(
-        env, "send-engine", "backup", str(backup_file)
-    )
+    assert send_engine(env, BACKUP, tmp_path) == "backed up the database to backups/send.backup\n"
+    assert (tmp_path / "backups" / "send.backup").stat().st_size > 0
     if not database:  # SQLite: the file is gone
         for lost in (tmp_path / "var").glob("send.db*"):
             lost.unlink()
     restored = env | {"SEND_DATABASE_URL": restored_url}
-    send_engine(restored, "send-engine", "restore", str(backup_file))
-    assert "(head)" in send_engine(restored, "alembic", "current")
-    assert f"the database is up to date at {head_revision()}" in send_engine(
-        restored, "send-engine", "migrate"
-    )
+    send_engine(restored, RESTORE, tmp_path)
+    assert f"{head_revision()} (head)" in send_engine(restored, CURRENT, ROOT)
+    assert f"the database is up to date at {head_revision()}" in send_engine(restored, MIGRATE, tmp_path)
 
     with make_run(restored, log) as proc:
         wait_healthy(base, proc, log)
