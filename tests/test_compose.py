@@ -8,8 +8,10 @@ import base64
 import copy
 import hashlib
 import json
+import os
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import pytest
 import yaml
 
 from infra.settings import Settings
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -319,3 +322,32 @@ def test_dockerfile_installs_the_project() -> None:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     needed = {p.split(".")[0] for p in setuptools["packages"]} | {f"{m}.py" for m in setuptools["py-modules"]}
     assert needed | {"pyproject.toml"} <= sources, "the image must copy every package pip installs"
+
+
+def health_check(service: dict[str, Any], env: dict[str, str], within: float) -> int | None:
+    """Run the service's Python health check here, with the given settings; its exit code (None: hung)."""
+    test = service["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SEND_")}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", test[3]], cwd=ROOT, env=clean | env, capture_output=True, timeout=within
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    return done.returncode
+
+
+def test_the_workers_health_check_passes_only_when_the_database_and_temporal_answer(
+    services: dict[str, dict[str, Any]], dev_env: Any, tmp_path: Path
+) -> None:
+    _, worker = app_services(services)
+    database = f"sqlite:///{tmp_path / 'send.db'}"
+    temporal = dev_env.client.service_client.config.target_host
+    healthy = {"SEND_DATABASE_URL": database, "SEND_TEMPORAL_ADDRESS": temporal}
+    assert health_check(services[worker], healthy, within=10) == 0
+    closed = f"127.0.0.1:{free_port()}"
+    assert health_check(services[worker], healthy | {"SEND_TEMPORAL_ADDRESS": closed}, within=10) != 0
+    no_database = healthy | {"SEND_DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'x' / 'send.db'}"}
+    (tmp_path / "missing").write_text("a file where the database's directory should be")
+    assert health_check(services[worker], no_database, within=10) != 0
