@@ -297,7 +297,7 @@ def test_every_service_has_a_health_check_or_is_a_one_shot_waited_for_to_complet
     assert "migrate" in services[api]["depends_on"] and "migrate" in services[worker]["depends_on"]
 
 
-SECRET = re.compile(r"PASSWORD|PWD|_KEY$")
+SECRET = re.compile(r"PASSWORD|PWD|_KEYS?$")
 
 
 def test_secrets_come_from_the_environment_and_have_no_defaults(services: dict[str, dict[str, Any]]) -> None:
