@@ -1,13 +1,16 @@
-"""`send-engine`: administration (migrate, add a school, issue, list and revoke tokens, seed the demo)."""
+"""`send-engine`: administration (migrate, back up and restore the database, add a school, issue, list and
+revoke tokens, seed the demo)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
+from engine.backup import BackupError, backup, restore
 from engine.seed import seed_demo
 from infra.database import get_engine
 from infra.settings import get_settings, private_var_dir
@@ -35,7 +38,30 @@ def _parser() -> argparse.ArgumentParser:
     school.add_argument("--urn", help="its unique reference number")
     commands.add_parser("seed-demo", help="create the demo school if the register is empty")
     commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
+    _backup_commands(commands)
     return parser
+
+
+def _backup_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    saving = commands.add_parser("backup", help="copy the database (SEND_DATABASE_URL) to a new file")
+    saving.add_argument("file", type=Path, help="the backup file to write; never an existing one")
+    restoring = commands.add_parser("restore", help="restore a backup file into the empty SEND_DATABASE_URL")
+    restoring.add_argument("file", type=Path, help="a file `send-engine backup` wrote")
+
+
+def _backup_or_restore(args: argparse.Namespace) -> int:
+    url = get_settings().database_url
+    try:
+        if args.command == "backup":
+            backup(url, args.file)
+            print(f"backed up the database to {args.file}")
+        else:
+            restore(args.file, url)
+            print(f"restored {args.file}; now run `send-engine migrate`, then start the engine")
+    except BackupError as err:
+        print(f"{args.command} refused: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             f"the database is up to date at {after}" if before == after else f"upgraded {before} -> {after}"
         )
         return 0
+
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args)
 
     if args.command == "seed-demo" and get_settings().environment == "production":
         print(
