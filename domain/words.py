@@ -579,6 +579,12 @@ _REWORD: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     ),
     (re.compile(r"^Enter a date and a time as"), lambda m: f"{DATE_WANTED} and a time as 10:00"),
     (re.compile(r"^Enter a date as (?!20/01/2027)"), lambda m: DATE_WANTED),
+    (re.compile(r"^Choose one of the options the API describes"), lambda m: "Choose one of the options"),
+    (
+        re.compile(r"^This could not be read: check it against"),
+        lambda m: "This could not be read: please enter it again",
+    ),
+    (re.compile(r"^(Send an object|Send a list)"), lambda m: "This could not be read: please enter it again"),
 )
 
 
