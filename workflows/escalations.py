@@ -6,7 +6,8 @@ recipients; whatever else the case escalates within the next second (deadlines m
 together) joins it, and it goes as one email listing each deadline (title, rule and citation, days late,
 who it waits on). An escalation later the same day waits for the next morning's email (08:00), and is
 listed there only if its deadline is still late then; a deadline already listed in today's email is not
-listed again. The chronology keeps one note per deadline (written by the deadline).
+listed again; each email also names what is still late from the recipient's earlier emails. The chronology
+keeps one note per deadline (written by the deadline).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Escalations:
         self._waiting: dict[str, tuple[Recipient, dict[str, Deadline]]] = {}
         self._sent_on: dict[str, date] = {}
         self._listed: dict[str, set[str]] = {}
+        self._told: dict[str, dict[str, Deadline]] = {}  # every deadline each recipient has been told of
         self._sending = False
         self._task: asyncio.Future[None] | None = None
 
@@ -105,28 +107,40 @@ class Escalations:
             late = [w for w in waiting.values() if w.status in STILL_LATE]
             if not late:
                 continue
-            self._sent_on[label] = today
-            self._listed[label] = {w.key for w in late}
+            told = self._told.setdefault(label, {})
+            listed = {w.key for w in late}
+            before = [w for w in told.values() if w.status in STILL_LATE and w.key not in listed]
+            self._sent_on[label], self._listed[label] = today, listed
+            told.update((w.key, w) for w in late)
             key = self.key(f"escalate:{label}:{today}")
-            emails.append(self.io.email(key, TEMPLATE, [to], escalation_context(late, today)))
+            emails.append(self.io.email(key, TEMPLATE, [to], escalation_context(late, before, today)))
         await self.io.send_all(emails)
 
 
-def escalation_context(late: list[Deadline], today: date) -> dict[str, Any]:
-    """What the escalation email lists: each deadline still late, longest late first."""
-    items = sorted(
-        (
-            {
-                "step_title": w.title,
-                "due": w.due.isoformat(),
-                "days_late": (today - w.due).days,
-                "rule_id": w.rule_id,
-                "citation": rule(w.rule_id).citation,
-                "owner": w.owner.label,
-                "escalation_number": w.escalations,
-            }
-            for w in late
-        ),
-        key=lambda item: (-int(item["days_late"]), str(item["step_title"])),
-    )
-    return {"late": items, "step_title": items[0]["step_title"], "days_late": items[0]["days_late"]}
+def escalation_context(late: list[Deadline], before: list[Deadline], today: date) -> dict[str, Any]:
+    """What the escalation email lists: each deadline escalated now, longest late first, then what is still
+    late from earlier emails."""
+    items = [_item(w, today) for w in _longest_late_first(late)]
+    still = [_item(w, today) for w in _longest_late_first(before)]
+    return {
+        "late": items,
+        "also_late": still,
+        "step_title": items[0]["step_title"],
+        "days_late": items[0]["days_late"],
+    }
+
+
+def _longest_late_first(deadlines: list[Deadline]) -> list[Deadline]:
+    return sorted(deadlines, key=lambda w: (w.due, w.title))
+
+
+def _item(w: Deadline, today: date) -> dict[str, Any]:
+    return {
+        "step_title": w.title,
+        "due": w.due.isoformat(),
+        "days_late": (today - w.due).days,
+        "rule_id": w.rule_id,
+        "citation": rule(w.rule_id).citation,
+        "owner": w.owner.label,
+        "escalation_number": w.escalations,
+    }

@@ -60,6 +60,15 @@ def listed(message) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(title for title, _ in STEPS.values() if f"- {title}: was due" in text)
 
 
+def still_late(message) -> list[str]:  # type: ignore[no-untyped-def]
+    """The lines of what is still late from earlier emails, in its plain text."""
+    text = message.get_body(("plain",)).get_content()
+    if "Still late, as you were told before:" not in text:
+        return []
+    section = text.split("Still late, as you were told before:")[1].split("Please act")[0]
+    return [line.strip() for line in section.splitlines() if line.strip()]
+
+
 def escalated_notes(engine, case_id: str) -> list[ChronologyEntry]:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
         rows = s.exec(select(ChronologyEntry).where(ChronologyEntry.case_id == case_id)).all()
@@ -92,7 +101,7 @@ async def test_deadlines_missed_the_same_day_reach_the_headteacher_as_one_email_
     text = first.get_body(("plain",)).get_content()
     for key in late_together:
         assert f"Rule: {STEPS[key][1]} (" in text
-    assert "Waiting on the LA SEN team" in text and "1 day late" in text
+    assert "Waiting on: the LA SEN team" in text and "1 day late" in text
     assert len(escalated_notes(engine, case.case_id)) == 3  # the chronology keeps one note per step
 
     # Later that day a fourth step is found late (its date moved into the past): not a second email today.
@@ -111,6 +120,9 @@ async def test_deadlines_missed_the_same_day_reach_the_headteacher_as_one_email_
     [_, second] = to_head(smtp, headteacher)
     assert listed(second) == [STEPS["decision"][0]]
     assert second["Subject"].startswith(f"Overdue: {STEPS['decision'][0]}, ")
+    assert still_late(second) == [
+        f"- {STEPS['report'][0]} (AR-REPORT): 2 days late, waiting on the LA SEN team"
+    ]
 
     # A week on, the step still late is escalated again (one email); once all is done, nothing more.
     await skip_to(time_env, due + 8 * DAY, 6)
@@ -120,6 +132,10 @@ async def test_deadlines_missed_the_same_day_reach_the_headteacher_as_one_email_
         listed(third) == [STEPS["report"][0]]
         and "Told 2 times so far" in third.get_body(("plain",)).get_content()
     )
+    assert [line.split(":")[0] for line in still_late(third)] == [
+        f"- {STEPS['decision'][0]} (AR-LA-DECISION)"
+    ]
+    assert not still_late(first)
     for key in ("report", "decision"):
         await handle.execute_update(SeveralDeadlines.complete, key)
     outcomes = await handle.result()
