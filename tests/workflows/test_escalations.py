@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from domain.dates import english_date, english_moment
 from domain.schemas import Actor, DueDateChange, Recipient, Role
 from store.casework import ChronologyEntry
+from tests.web.browser import leaks
 from tests.workflows.escalation_probe import SeveralDeadlines, SeveralInput, Step
 from worker import ACTIVITIES
 
@@ -136,6 +137,10 @@ async def test_deadlines_missed_the_same_day_reach_the_headteacher_as_one_email_
         f"- {STEPS['decision'][0]} (AR-LA-DECISION)"
     ]
     assert not still_late(first)
+    for told in (first, second, third):  # no code, dict or ISO date reaches the headteacher
+        assert not leaks(told.get_body(("plain",)).get_content()), leaks(
+            told.get_body(("plain",)).get_content()
+        )
     for key in ("report", "decision"):
         await handle.execute_update(SeveralDeadlines.complete, key)
     outcomes = await handle.result()
