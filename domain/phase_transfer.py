@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.meeting_time import MeetingStart
 from domain.schemas import Actor, CaseRef
 from domain.timelines import PhaseTransferFacts
 from domain.transitions import SchoolAgencyId
@@ -64,7 +65,7 @@ class TransitionMeeting(BaseModel):
     )
 
     actor: Actor
-    meeting_at: dt.datetime = Field(title="Meeting starts", description="UK local time")
+    meeting_at: MeetingStart
     minutes: int = Field(default=45, ge=15, le=240, title="Length in minutes")
     location: str = Field(default="", max_length=200)
 
