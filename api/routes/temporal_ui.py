@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -93,7 +94,7 @@ async def temporal_ui(request: Request, session: SessionDep) -> Response | HTMLR
     """The Temporal UI, for the signed-in SENDCo or headteacher (development only)."""
     if get_settings().environment == "production":
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Not found")
-    staff = web_staff(request, session)
+    staff = await run_in_threadpool(web_staff, request, session)  # a database read: off the event loop
     if Role(staff.role) not in READERS:
         context = {"staff": staff, "heading": "Temporal UI", "message": NOT_YOURS}
         return page(request, "message.html", context, status_code=status.HTTP_403_FORBIDDEN)

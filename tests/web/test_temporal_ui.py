@@ -133,3 +133,14 @@ async def test_the_temporal_ui_decodes_for_the_cases_own_school_only(
         await expect(page).to_have_url(re.compile(r"/signin\?next="))
         await expect(page.get_by_label("Token")).to_be_visible()
         await context.close()
+
+
+def test_the_temporal_ui_is_not_served_in_production(api_url, sendco, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A production engine deploys a Temporal UI of its own: the API's /temporal is 404 there."""
+    from infra.settings import get_settings
+    from tests.api.test_sessions import signed_in_browser
+
+    with signed_in_browser(api_url, sendco[1]) as browser:
+        monkeypatch.setattr(get_settings(), "environment", "production")
+        assert browser.get("/temporal/").status_code == 404
+        assert browser.get("/temporal/api/v1/settings").status_code == 404
