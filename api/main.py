@@ -35,6 +35,7 @@ ROUTERS = [
     "api.routes.mailbox",
     "api.routes.signin",
     "api.routes.pages",
+    "api.routes.temporal_ui",
 ]
 
 
