@@ -354,9 +354,12 @@ def test_a_school_sees_itself_only(oak: Desk, elm: Desk) -> None:
     assert elm.teacher.get(f"/api/v1/schools/{elm.id}").json()["name"] == "Elm Academy"
 
 
-def test_agencies_are_shared_by_every_school(oak: Desk, elm: Desk) -> None:
+def test_an_agency_a_school_registers_is_its_own(oak: Desk, elm: Desk) -> None:
+    """A team Oak registers, even for Elm's LA, is Oak's alone: Elm neither reads it nor lists it."""
     la = f"LA {uuid.uuid4().hex[:6]}"
     body = {"kind": "la_sen", "name": "A", "email": "a@example.org", "local_authority": la}
     agency = created(post(oak.sendco, "agencies", **body))
-    assert elm.teacher.get(f"/api/v1/agencies/{agency['id']}").json() == agency
-    assert total(elm.teacher, "/api/v1/agencies", local_authority=la) == 1
+    assert oak.teacher.get(f"/api/v1/agencies/{agency['id']}").json() == agency
+    assert total(oak.teacher, "/api/v1/agencies", local_authority=la) == 1
+    assert elm.teacher.get(f"/api/v1/agencies/{agency['id']}").status_code == 404
+    assert total(elm.teacher, "/api/v1/agencies", local_authority=la) == 0
