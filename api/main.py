@@ -37,6 +37,7 @@ ROUTERS = [
     "api.routes.respond",
     "api.routes.respond_staff",
     "api.routes.pages",
+    "api.routes.temporal_ui",
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.dates import ENGLAND, academic_year, within_months
+from domain.meeting_time import MeetingStart
 from domain.schemas import Actor, CaseRef, Recipient
 from domain.timelines import AnnualReviewFacts, Transfer
 
@@ -220,7 +221,7 @@ class SetMeeting(BaseModel):
     )
 
     actor: Actor
-    meeting_at: dt.datetime = Field(title="Meeting starts", description="UK local time")
+    meeting_at: MeetingStart
     minutes: int = Field(default=60, ge=15, le=480, title="Length in minutes")
     location: str = Field(default="", max_length=200)
     breach_reason: str = Field(

@@ -7,6 +7,7 @@ looked up by the activities that need them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +44,13 @@ class Actor(BaseModel):
 
 
 ENGINE = Actor()
+
+
+@dataclass(frozen=True)
+class AgencyOf:
+    """A field's mark: its value is the id of an agency of this kind in the register, checked at start."""
+
+    kind: str
 
 
 class Recipient(BaseModel):

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 
+# Where the API serves the Temporal UI of `make run` (the dev server's --ui-public-path), development only.
+TEMPORAL_UI_PATH = "/temporal"
 # Development-only codec key: 32 zero-padded bytes. Refused outside development.
 DEV_CODEC_KEY = base64.b64encode(b"development-only-key-not-secret!").decode()
 
@@ -121,6 +123,12 @@ class Settings(BaseSettings):
                 return key
             time.sleep(0.01)
         raise ValueError(f"{path} holds no key: delete it, and one is made again")
+
+    @property
+    def temporal_ui_url(self) -> str:
+        """The Temporal UI's own loopback address (the dev server binds it to the Temporal host)."""
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,7 +1,7 @@
 """Action links (issue 13): the links parents and agencies answer from, and the files they send.
 
-Revision ID: 0008_action_links
-Revises: 0007_outbox_claims
+Revision ID: 0009_action_links
+Revises: 0008_agency_school
 Created: 2026 (store/links.py ActionLink, store/case_files.py CaseFile)
 
 - action_link: one emailed link (an opaque id; the token is that id signed with SEND_LINK_KEY): its case,
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0008_action_links"
-down_revision: str | None = "0007_outbox_claims"
+revision: str = "0009_action_links"
+down_revision: str | None = "0008_agency_school"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
