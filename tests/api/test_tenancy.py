@@ -276,6 +276,8 @@ OWN_ONLY = {
     ("POST", "/signin"): "signs in the token's own holder",
     ("POST", "/signout"): "ends the caller's own session",
     ("POST", "/api/v1/agencies"): "adds an agency for the caller's own school's cases, whatever its LA",
+    # No sign-in: the signed link is the only authority, for its own case (tests/web/test_action_links.py)
+    ("POST", "/respond/{token}"): "answers as the holder of an emailed link, on that link's own case",
 }
 REFUSED = (403, 404)  # not your role, or (saying nothing of the other school's) no such record
 NO_SUCH_HERE = (403, 422)  # the record named in the body: "no such pupil (staff member) at your school"
@@ -566,6 +568,7 @@ async def test_no_write_of_any_role_changes_another_schools_records(  # type: ig
 
     from api.main import create_app
     from domain.upn import make_upn
+    from store import links
     from store.casework import Approval
     from store.provision import Intervention
     from tests.api.test_sessions import csrf_of, signed_in_browser
@@ -610,8 +613,22 @@ async def test_no_write_of_any_role_changes_another_schools_records(  # type: ig
         having = [p for p in cases if PROCESSES[p].action(name) is not None]
         assert having, f"no process with a start example has the action {name}: start a case of one"
         case_of_action[name] = cases[having[0]]
+    with Session(engine) as s:  # a link the school's case emailed (the SENDCo withdraws or resends it)
+        link = links.issue(
+            s,
+            case_id=cases["records_request"],
+            recipient="parent:1",
+            addressed={"kind": "parent"},
+            purpose="give-views",
+            step="parent-views",
+            source=f"tenancy-{uid()}",
+            days=28,
+        )
+        s.commit()
+        link_id = link.id
     theirs = {
         "case_of_action": case_of_action,
+        "link_id": link_id,
         "case_id": cases["records_request"],
         "approval_id": approval_id,
         "pupil_id": kent.pupil.id,
