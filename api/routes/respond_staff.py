@@ -75,6 +75,14 @@ def _case(request: Request, session: Session, case_id: str) -> tuple[Any, Case |
     return staff, case_service.case_at_school(session, case_id=case_id, school_id=staff.school_id)
 
 
+def _case_link(
+    request: Request, session: Session, case_id: str, link_id: str
+) -> tuple[Any, Case | None, Any]:
+    """The signed-in staff member, their school's case and the case's link (None where there is none)."""
+    staff, case = _case(request, session, case_id)
+    return staff, case, links.link_of(session, case_id=case.id, link_id=link_id) if case else None
+
+
 def _said(
     request: Request, staff: Any, message: str, *, heading: str = "Not found", code: int = 404
 ) -> HTMLResponse:
@@ -85,8 +93,7 @@ def _said(
 @router.post("/cases/{case_id}/links/{link_id}/revoke", response_model=None)
 async def revoke_link(case_id: str, link_id: str, request: Request, session: SessionDep) -> Response:
     """Withdraw a link at once: opening it from then on says so, and changes nothing."""
-    staff, case = _case(request, session, case_id)
-    link = links.link_of(session, case_id=case.id, link_id=link_id) if case else None
+    staff, case, link = _case_link(request, session, case_id, link_id)
     if case is None or link is None:
         return _said(request, staff, "There is no such case, or it has no such link.")
     try:
@@ -101,8 +108,7 @@ async def revoke_link(case_id: str, link_id: str, request: Request, session: Ses
 @router.post("/cases/{case_id}/links/{link_id}/resend", response_model=None)
 async def resend_link(case_id: str, link_id: str, request: Request, session: SessionDep) -> Response:
     """Send the reader a new link for the same purpose (the old one stops working): by the worker."""
-    staff, case = _case(request, session, case_id)
-    link = links.link_of(session, case_id=case.id, link_id=link_id) if case else None
+    staff, case, link = _case_link(request, session, case_id, link_id)
     if case is None or link is None:
         return _said(request, staff, "There is no such case, or it has no such link.")
     try:
