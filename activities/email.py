@@ -35,7 +35,8 @@ from infra.database import session_scope
 from infra.settings import Settings, get_settings
 from store.casework import Case, OutboxCopy, OutboxMessage, OutboxStatus
 from store.chronology import append
-from store.register import Pupil, School, Staff
+from store.register import Pupil, School
+from store.register_service import sendco_of
 
 log = logging.getLogger(__name__)
 
@@ -489,13 +490,7 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
     pupil = session.get(Pupil, case.pupil_id) if case else None
     school = session.get(School, case.school_id) if case else None
     words = pupil.legal_name.split() if pupil else []
-    sendco = (
-        session.exec(
-            select(Staff).where(Staff.school_id == case.school_id, Staff.role == "sendco").order_by(Staff.id)
-        ).first()
-        if case
-        else None
-    )
+    sendco = sendco_of(session, case.school_id) if case else None
     return {
         "sendco_name": sendco.name if sendco else "",  # who parents are told to contact
         "sendco_email": sendco.email if sendco else "",

@@ -14,7 +14,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from infra.link_signing import link_id_of, new_link_id
 from store.casework import Case
-from store.register import Agency, Parent, Pupil, PupilParent, School, Staff
+from store.register import Agency, Parent, Pupil, PupilParent, School
+from store.register_service import sendco_of
 
 
 class ActionLink(SQLModel, table=True):
@@ -207,13 +208,7 @@ def reader_context(session: Session, link: ActionLink) -> dict[str, str]:
     case = session.get(Case, link.case_id)
     school = session.get(School, case.school_id) if case else None
     pupil = session.get(Pupil, case.pupil_id) if case else None
-    sendco = (
-        session.exec(
-            select(Staff).where(Staff.school_id == case.school_id, Staff.role == "sendco").order_by(Staff.id)
-        ).first()
-        if case
-        else None
-    )
+    sendco = sendco_of(session, case.school_id) if case else None
     first = pupil.legal_name.split()[0] if pupil and pupil.legal_name.split() else ""
     return {
         "school": school.name if school else "the school",

@@ -401,6 +401,13 @@ def create_agency(session: Session, *, data: AgencyCreate, school_id: int | None
     return AgencyPublic.model_validate(_save(session, agency))
 
 
+def sendco_of(session: Session, school_id: int) -> Staff | None:
+    """The school's SENDCo (the first, if it has several): whom parents and agencies are told to contact."""
+    return session.exec(
+        select(Staff).where(Staff.school_id == school_id, Staff.role == "sendco").order_by(Staff.id)
+    ).first()
+
+
 def agencies_seen_by(school_id: int | None) -> ColumnElement[bool]:
     """The agencies a school uses and reads: the shared register's and those it registered itself."""
     return or_(col(Agency.school_id).is_(None), col(Agency.school_id) == school_id)
