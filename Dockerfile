@@ -1,5 +1,8 @@
-# The SEND case engine's image: the API (the default command) and the worker (`python worker.py`).
-FROM python:3.11-slim
+# The SEND case engine's image: the API (the default command), the worker (`python worker.py`) and
+# `send-engine` (migrate, backup, restore: docs/deploy.md).
+# Debian trixie: its postgresql-client is 17, the major version of docker-compose.yml's app-db, so
+# `send-engine backup` (pg_dump) and `restore` (pg_restore) match the server.
+FROM python:3.11-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -7,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 
 # The sources only: never .venv, .git or var/ (development databases hold pupils' personal data).
 COPY pyproject.toml worker.py ./
@@ -21,8 +28,8 @@ COPY templates/ templates/
 
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home --home-dir /app send \
-    && mkdir -p /app/var \
-    && chown send /app/var
+    && mkdir -p /app/var /app/backups \
+    && chown send /app/var /app/backups
 
 USER send
 EXPOSE 8000

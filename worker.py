@@ -8,9 +8,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlmodel import select
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -21,16 +19,16 @@ from activities.ep_allocation import EP_ALLOCATION_ACTIVITIES
 from activities.funding import FUNDING_ACTIVITIES
 from activities.provision import PROVISION_ACTIVITIES
 from activities.records import RECORD_ACTIVITIES
-from domain.digest import DigestInput
-from infra.database import session_scope
+from engine.digests import ensure_digests
 from infra.settings import get_settings
 from infra.temporal import connect
-from store.register import School
-from workflows.digest import SendcoDigest, digest_workflow_id
+from workflows.digest import SendcoDigest
 from workflows.registry import PROCESSES
+from workflows.resend_link import ResendLink
 
 WORKFLOWS = [p.workflow for p in PROCESSES.values()]
 SCHEDULES = [SendcoDigest]  # durable schedules that are not cases: the SENDCo-day digest, one per school
+ONE_OFFS = [ResendLink]  # short workflows that are not cases: an action link sent again
 ACTIVITIES = [
     *RECORD_ACTIVITIES,
     *EMAIL_ACTIVITIES,
@@ -54,7 +52,7 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[*WORKFLOWS, *SCHEDULES],
+        workflows=[*WORKFLOWS, *SCHEDULES, *ONE_OFFS],
         activities=ACTIVITIES,
         activity_executor=executor,
         workflow_runner=SANDBOX,
@@ -62,21 +60,6 @@ def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) 
         # goes to any worker instead, well within the API's 10 s wait for an answer.
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
-
-
-async def ensure_digests(client: Client, task_queue: str) -> None:
-    """Every school's SENDCo-day digest schedule, started once (one workflow per school, kept running)."""
-    with session_scope() as session:
-        schools = [(s.id, list(s.sendco_working_days)) for s in session.exec(select(School))]
-    for school_id, working in schools:
-        assert school_id is not None
-        await client.start_workflow(
-            SendcoDigest.run,
-            DigestInput(school_id=school_id, working_days=working),
-            id=digest_workflow_id(school_id),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
 
 
 async def main() -> None:

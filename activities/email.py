@@ -25,7 +25,8 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.recipients import Person, greeting_name, resolve
+from activities.links import links_for
+from activities.recipients import Person, greeting_name, no_recipient, resolve
 from activities.rendering import Rendered, render
 from domain import words
 from domain.schemas import EmailBatch, EmailRequest, EmailResult, Invite, Recipient
@@ -34,7 +35,8 @@ from infra.database import session_scope
 from infra.settings import Settings, get_settings
 from store.casework import Case, OutboxCopy, OutboxMessage, OutboxStatus
 from store.chronology import append
-from store.register import Pupil, School, Staff
+from store.register import Pupil, School
+from store.register_service import sendco_of
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ WIRE = email.policy.SMTP.clone(max_line_length=998)
 class Outgoing:
     """One recipient's own copy, ready for SMTP: nobody sees another recipient's address."""
 
-    message: EmailMessage
+    data: bytes  # the MIME message, written out once when it was built and sent as is
     sender: str
     address: str
     copy_id: int  # its OutboxCopy row: claimed before SMTP, delivered after the 250
@@ -84,10 +86,10 @@ async def send_email(req: EmailRequest) -> EmailResult:
 async def send_emails(batch: EmailBatch) -> list[EmailResult]:
     """A step's emails, each exactly once per recipient; a 4xx retries the batch (sent copies skipped)."""
     results = []
-    async with _heartbeating():
+    async with _heartbeating(), Mailer() as mailer:
         for req in batch.emails:
             try:
-                results.append(await deliver(req, notify=True))
+                results.append(await deliver(req, notify=True, mailer=mailer))
             except ApplicationError as err:
                 if err.type not in ("EmailRejected", "NoRecipient"):
                     raise
@@ -115,8 +117,14 @@ async def _heartbeating() -> AsyncIterator[None]:
 EMAIL_ACTIVITIES = [send_email, send_emails]
 
 
-async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
-    """Send each recipient their own copy unless the outbox row is settled; notify the SENDCo on failure."""
+async def deliver(req: EmailRequest, *, notify: bool, mailer: Mailer | None = None) -> EmailResult:
+    """Send each recipient their own copy unless the outbox row is settled; notify the SENDCo on failure.
+
+    The copies go over `mailer`'s connection when given (a batch shares one), else over one of their own.
+    """
+    if mailer is None:
+        async with Mailer() as own:
+            return await deliver(req, notify=notify, mailer=own)
     if req.template in RECORD_TEMPLATES and req.case_id and "record" not in req.context:
         req = req.model_copy(update={"context": {**req.context, "record": await _case_record(req)}})
     try:
@@ -135,7 +143,7 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
             log.warning("email %s: a newer attempt has taken over (case %s)", req.key, req.case_id)
             raise ApplicationError(f"email {req.key} taken over by a newer attempt", type="EmailSuperseded")
         try:
-            await _smtp_send(copy)
+            await mailer.send(copy)
         except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
             code, reply = smtp_reply(exc)
             if code is not None and code >= 500:
@@ -158,19 +166,44 @@ async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
     return EmailResult(key=req.key, status="sent", recipients=total - len(refused))
 
 
-async def _smtp_send(copy: Outgoing) -> None:
-    settings = get_settings()
-    await aiosmtplib.send(
-        copy.message.as_bytes(policy=WIRE),
-        sender=copy.sender,
-        recipients=[copy.address],
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-        start_tls=settings.smtp_starttls,
-        timeout=30,
-    )
+class Mailer:
+    """One SMTP connection for a run of copies: opened at the first, dropped after any failure (the
+    next copy opens a new one), closed with QUIT at the end."""
+
+    def __init__(self) -> None:
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> Mailer:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None and smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                smtp.close()
+
+    async def send(self, copy: Outgoing) -> None:
+        """Send one copy to its one recipient; the server's 250 has been read when this returns."""
+        if self._smtp is None or not self._smtp.is_connected:
+            settings = get_settings()
+            smtp = aiosmtplib.SMTP(
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                start_tls=settings.smtp_starttls,
+                timeout=30,
+            )
+            await smtp.connect()
+            self._smtp = smtp
+        try:
+            await self._smtp.sendmail(copy.sender, [copy.address], copy.data)
+        except BaseException:
+            smtp, self._smtp = self._smtp, None
+            smtp.close()  # whatever state the transaction left it in, the next copy starts afresh
+            raise
 
 
 def smtp_reply(exc: BaseException) -> tuple[int | None, str]:
@@ -261,6 +294,10 @@ def _prepare(req: EmailRequest) -> Prepared | EmailResult:
             return EmailResult(key=req.key, status="failed", recipients=0)
         case = _case(session, req.case_id)
         people = resolve(session, case=case, recipients=req.to)
+        if only := req.context.get("only_reader"):  # a link sent again: to that one parent or agency
+            people = [p for p in people if p.ref == only] or people[:0]
+            if not people:
+                raise no_recipient(req.to[0].kind, "the reader is no longer in the register")
         settings = get_settings()
         row = row or _new_row(req)
         try:
@@ -333,7 +370,9 @@ def _claim(copy_id: int, attempt: int) -> bool:
 def _render(
     session: Session, req: EmailRequest, case: Case | None, person: Person, settings: Settings
 ) -> Rendered:
-    return render(req.template, {**req.context, **_engine_context(session, case, [person], settings)})
+    context = {**req.context, **_engine_context(session, case, [person], settings)}
+    context["links"] = links_for(session, req, case, person, settings)  # this reader's own, if any
+    return render(req.template, context)
 
 
 def _record_delivered(copy_id: int) -> None:
@@ -451,13 +490,7 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
     pupil = session.get(Pupil, case.pupil_id) if case else None
     school = session.get(School, case.school_id) if case else None
     words = pupil.legal_name.split() if pupil else []
-    sendco = (
-        session.exec(
-            select(Staff).where(Staff.school_id == case.school_id, Staff.role == "sendco").order_by(Staff.id)
-        ).first()
-        if case
-        else None
-    )
+    sendco = sendco_of(session, case.school_id) if case else None
     return {
         "sendco_name": sendco.name if sendco else "",  # who parents are told to contact
         "sendco_email": sendco.email if sendco else "",
@@ -499,9 +532,9 @@ def _outgoing(
             filename="invite.ics",
             params={"method": "REQUEST"},
         )
-    message.as_bytes(policy=WIRE)  # written out once here, so a header that cannot be fails now, not at send
+    data = message.as_bytes(policy=WIRE)  # written out now: a header that cannot be fails here, not at send
     assert copy.id is not None
-    return Outgoing(message=message, sender=from_addr, address=person.email, copy_id=copy.id)
+    return Outgoing(data=data, sender=from_addr, address=person.email, copy_id=copy.id)
 
 
 def message_id(key: str, from_addr: str) -> str:

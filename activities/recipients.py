@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
 from domain.schemas import Recipient
 from store.casework import Case
 from store.register import Agency, AgencyKind, Parent, Pupil, PupilParent, School, Staff
+from store.register_service import agencies_seen_by, agency_seen_by
 
 STAFF_ROLES = {"sendco", "headteacher"}
 AGENCY_KINDS = {kind.value for kind in AgencyKind}
@@ -22,6 +23,7 @@ class Person:
     name: str
     email: str
     kind: str
+    ref: str = ""  # parent:<id> or agency:<id>: who answers an action link (staff: empty)
 
 
 def no_recipient(kind: str, why: str) -> ApplicationError:
@@ -70,10 +72,10 @@ def _resolve_one(session: Session, *, case: Case | None, recipient: Recipient) -
             .where(PupilParent.pupil_id == case.pupil_id)
             .order_by(Parent.id)
         ).all()
-        return [Person(p.name, p.email, kind) for p in parents]
+        return [Person(p.name, p.email, kind, f"parent:{p.id}") for p in parents]
     if kind in AGENCY_KINDS:
         agency = _agency(session, case=case, kind=kind, agency_id=recipient.agency_id)
-        return [Person(agency.name, agency.email, kind)] if agency else []
+        return [Person(agency.name, agency.email, kind, f"agency:{agency.id}")] if agency else []
     raise no_recipient(kind, "unknown recipient kind")
 
 
@@ -93,7 +95,7 @@ def _agency(session: Session, *, case: Case | None, kind: str, agency_id: int | 
     go to Kent): the case start checks the register first, so this is the last line of that defence.
     """
     if agency_id is not None:
-        agency = session.get(Agency, agency_id)
+        agency = agency_seen_by(session, agency_id, case.school_id if case else None)
         return agency if agency is not None and agency.kind == kind else None
     if case is None:
         return None
@@ -101,8 +103,13 @@ def _agency(session: Session, *, case: Case | None, kind: str, agency_id: int | 
 
 
 def agency_for(session: Session, *, pupil_id: int, school_id: int, kind: str) -> Agency | None:
-    """The agency of that kind for the pupil's LA, else the school's LA (None if neither has one)."""
-    of_kind = select(Agency).where(Agency.kind == kind).order_by(Agency.id)
+    """The agency of that kind for the pupil's LA, else the school's LA (None if neither has one): the
+    school's own registration first, then the shared register's; never another school's."""
+    of_kind = (
+        select(Agency)
+        .where(Agency.kind == kind, agencies_seen_by(school_id))
+        .order_by(col(Agency.school_id).is_(None), Agency.id)
+    )
     for authority in local_authorities(session, pupil_id=pupil_id, school_id=school_id):
         agency = session.exec(of_kind.where(Agency.local_authority == authority)).first()
         if agency is not None:

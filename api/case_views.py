@@ -22,6 +22,7 @@ from domain.schemas import Recipient
 from infra.case_history import accepted_updates
 from store import case_service
 from store.casework import Case, ChronologyEntry, Deadline, DeadlineStatus, OutboxMessage
+from store.links import responder_name
 from store.register import Agency, Staff
 from workflows.process import Action, Process
 from workflows.registry import PROCESSES
@@ -125,8 +126,15 @@ def staff_names(session: Session, entries: list[ChronologyEntry], *also: int) ->
     return by_id(session, Staff, ids | set(also))
 
 
-def who(actor: str, names: dict[int, Staff]) -> str:
-    """'staff:3' as the staff member's name and role; 'engine' as the case engine."""
+RESPONDERS = {"parent": "A parent or carer", "agency": "An agency"}  # acting through an emailed link
+
+
+def who(actor: str, names: dict[int, Staff], people: People | None = None) -> str:
+    """'staff:3' as the staff member's name and role; 'engine' as the case engine; a parent or agency
+    who answered through an emailed link ('parent:3', 'agency:5') by the register's name."""
+    kind, _, ident = actor.partition(":")
+    if people is not None and kind in RESPONDERS and ident.isdigit():
+        return f"{people.name(actor)}, through the emailed link"
     ident = staff_id(actor)
     if ident is not None and (person := names.get(ident)):
         return f"{person.name} ({role_name(person.role)})"
@@ -158,6 +166,10 @@ class People:
         role = words.in_text(kind)
         if kind == "engine":
             return "Case engine"
+        if kind in RESPONDERS and ident.isdigit():  # acted through an emailed link: parent:<id>, agency:<id>
+            pupil_id = self.case.pupil_id if self.case else None
+            found = responder_name(self.session, label, pupil_id=pupil_id)
+            return f"{found[0]} ({words.in_text(found[1])})" if found else RESPONDERS[kind]
         try:
             found = resolve(self.session, case=self.case, recipients=[Recipient(**_recipient(label))])
         except Exception:  # nobody in the register (or not a recipient): the kind alone

@@ -25,10 +25,11 @@ from api.public import ActionTaken, CaseStarted, CaseView, DecisionTaken, case_v
 from api.temporal_calls import run_update, start_case
 from domain.annual_review import EARLIEST_YEAR, LATEST_YEAR
 from domain.census import SenProvision
-from domain.schemas import ApprovalDecision, CaseRef, Recipient
+from domain.schemas import Actor, AgencyOf, ApprovalDecision, CaseRef, Recipient
 from store import case_service
 from store.casework import Approval, ApprovalStatus, Case, CaseStatus
-from store.register import Agency, Pupil, School, Staff
+from store.register import Pupil, School, Staff
+from store.register_service import agency_seen_by
 from workflows.process import Action, Process
 from workflows.registry import PROCESSES
 
@@ -158,6 +159,20 @@ def _recipients_in(value: Any) -> Iterator[Recipient]:
             yield from _recipients_in(item)
 
 
+def _unknown_agencies(session: Session, facts: BaseModel, school_id: int) -> list[dict[str, Any]]:
+    """A reason for each field marked `AgencyOf` (another school, say) whose id the register has not got."""
+    problems = []
+    for name, info in type(facts).model_fields.items():
+        kinds = [m.kind for m in info.metadata if isinstance(m, AgencyOf)]
+        agency_id = getattr(facts, name)
+        if kinds and agency_id is not None:
+            agency = agency_seen_by(session, agency_id, school_id)
+            if agency is None or agency.kind != kinds[0]:
+                reason = f"there is no {AGENCY_WORDS[kinds[0]]} with id {agency_id} in the register"
+                problems.append({"field": f"facts.{name}", "reason": reason})
+    return problems
+
+
 def _agency_check(session: Session, process: Process, inp: BaseModel, pupil: Pupil) -> None:
     """422 naming what to register when the case would email an agency the pupil's LA has not got.
 
@@ -172,7 +187,7 @@ def _agency_check(session: Session, process: Process, inp: BaseModel, pupil: Pup
         if recipient.kind not in AGENCY_KINDS or recipient.kind in missing:
             continue
         if recipient.agency_id is not None:
-            agency = session.get(Agency, recipient.agency_id)
+            agency = agency_seen_by(session, recipient.agency_id, pupil.school_id)
             if agency is None or agency.kind != recipient.kind:
                 reason = f"there is no {AGENCY_WORDS[recipient.kind]} with id {recipient.agency_id}"
                 raise _invalid([{"field": "facts", "reason": reason}])
@@ -206,7 +221,7 @@ async def start(
         pupil = None
         problems.append({"field": "pupil_id", "reason": "there is no such pupil at your school"})
     if facts is not None:
-        problems += outside_window(facts)
+        problems += outside_window(facts) + _unknown_agencies(session, facts, staff.school_id)
     if problems:
         raise _invalid(problems)
     assert pupil is not None and facts is not None
@@ -287,20 +302,40 @@ async def take_action(
     first answer instead of doing the action twice.
     """
     case = case_of(session, case_id, staff)
+    update_id = f"{action}:{staff.id}:{key or uuid.uuid4()}"
+    return await _run(session, client, case, action, body, actor_of(staff), update_id)
+
+
+async def respond(
+    *, session: Session, client: Client, case: Case, action: str, body: dict[str, Any], actor: Actor, key: str
+) -> ActionTaken:
+    """A parent's or agency's answer through an emailed link: the link's action on the link's case, as
+    them (the workflow lets them take that action only). The link page's key makes the Update id."""
+    return await _run(session, client, case, action, body, actor, f"{action}:{actor.label}:{key}")
+
+
+async def _run(
+    session: Session,
+    client: Client,
+    case: Case,
+    action: str,
+    body: dict[str, Any],
+    actor: Actor,
+    update_id: str,
+) -> ActionTaken:
     spec = action_of(case, action)
     if case.status == CaseStatus.closed:
         raise ApiError(status.HTTP_409_CONFLICT, CASE_CLOSED)
     try:
-        payload = spec.payload.model_validate({**body, "actor": actor_of(staff).model_dump()})
+        payload = spec.payload.model_validate({**body, "actor": actor.model_dump()})
     except ValidationError as err:
         raise _invalid(_problems(err)) from err
     if outside := outside_window(payload, ""):
         raise _invalid(outside)
     before = (case.updated_at, case.recorded_at)
-    update_id = f"{action}:{staff.id}:{key or uuid.uuid4()}"
     result = await run_update(client, case.workflow_id, spec.update, payload, update_id)
     await _written(session, case, before)
-    return ActionTaken(case_id=case_id, action=action, result=str(result), case=view_of(session, case))
+    return ActionTaken(case_id=case.id, action=action, result=str(result), case=view_of(session, case))
 
 
 async def decide(

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain import words
 from store.register_service import InvalidInput, NotFound, OtherSchool, RegisterError
 
 log = logging.getLogger("api.errors")
@@ -153,7 +154,7 @@ def summary(items: Sequence[Mapping[str, Any]], fallback: str = MESSAGES[422]) -
     if len(reasons) == 1:
         return sentence(reasons[0])
     shown = "; ".join(reasons[:3]) + ("; and more" if len(reasons) > 3 else "")
-    return f"{len(reasons)} answers need correcting: {shown}."
+    return f"Please correct these {len(reasons)} answers: {shown}."
 
 
 def field_of(loc: Iterable[Any]) -> str | None:
@@ -165,11 +166,11 @@ def field_of(loc: Iterable[Any]) -> str | None:
 
 
 def reason_of(error: Mapping[str, Any]) -> str:
-    """The reason a validator gave, without pydantic's 'Value error, ' prefix."""
+    """A validation error's reason in plain words (domain.words.wanted, the one table of them): what to
+    enter, or the reason our own validator gave; never pydantic's text ('Input should be ...')."""
     raised = (error.get("ctx") or {}).get("error")
-    if isinstance(raised, Exception):
-        return str(raised)
-    return str(error.get("msg", "invalid"))
+    message = str(raised) if isinstance(raised, Exception) else str(error.get("msg", ""))
+    return words.wanted(str(error.get("type", "")), message, error.get("ctx"))
 
 
 def problems(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str | None]]:

@@ -34,7 +34,10 @@ ROUTERS = [
     "api.routes.funding",
     "api.routes.mailbox",
     "api.routes.signin",
+    "api.routes.respond",
+    "api.routes.respond_staff",
     "api.routes.pages",
+    "api.routes.temporal_ui",
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.dates import ENGLAND, academic_year, within_months
+from domain.meeting_time import MeetingStart
 from domain.schemas import Actor, CaseRef, Recipient
 from domain.timelines import AnnualReviewFacts, Transfer
 
@@ -220,7 +221,7 @@ class SetMeeting(BaseModel):
     )
 
     actor: Actor
-    meeting_at: dt.datetime = Field(title="Meeting starts", description="UK local time")
+    meeting_at: MeetingStart
     minutes: int = Field(default=60, ge=15, le=480, title="Length in minutes")
     location: str = Field(default="", max_length=200)
     breach_reason: str = Field(
@@ -438,3 +439,16 @@ def next_cycle_facts(facts: AnnualReviewFacts, concluded_on: dt.date) -> AnnualR
         advice_request_weeks=facts.advice_request_weeks,
         planning_lead_weeks=facts.planning_lead_weeks,
     )
+
+
+class AttendanceReply(BaseModel):
+    """An invitee's answer to the meeting invitation: coming or not (by the emailed link, or recorded)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"invitee": {"kind": "parent"}, "attending": True, "note": ""}]}
+    )
+
+    actor: Actor
+    invitee: Recipient
+    attending: bool = Field(title="Coming to the meeting")
+    note: str = Field(default="", max_length=1000)

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.census import NeedType, validate_sen_record
+from domain.meeting_time import MeetingStart
 from domain.provision import PlannedIntervention
 from domain.schemas import Actor, CaseRef
 
@@ -241,7 +242,7 @@ class ReviewMeeting(BaseModel):
     )
 
     actor: Actor
-    meeting_at: dt.datetime = Field(title="Meeting starts", description="UK local time")
+    meeting_at: MeetingStart
     minutes: int = Field(default=45, ge=15, le=240, title="Length in minutes")
     location: str = Field(default="", max_length=200)
 

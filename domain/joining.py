@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from domain.census import NeedType, validate_sen_record
 from domain.schemas import Actor, CaseRef
 from domain.timelines import JoiningFacts
-from domain.transitions import plausible
+from domain.transitions import SchoolAgencyId, plausible
 
 Sen = Literal["ehc_plan", "sen_support", "none"]
 Received = Literal["records", "sen_file"]
@@ -52,7 +52,7 @@ class JoiningPlan(BaseModel):
     )
 
     admission_date: dt.date = Field(title="Admitted on", description="entered in the admission register")
-    previous_school_id: int | None = Field(
+    previous_school_id: SchoolAgencyId = Field(
         default=None, title="Previous school", description="its agency id in the register; empty: none"
     )
     sen: Sen = Field(default="none", title="Special educational needs")

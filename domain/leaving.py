@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from domain.schemas import Actor, CaseRef
 from domain.timelines import LeavingFacts
-from domain.transitions import plausible
+from domain.transitions import SchoolAgencyId, plausible
 
 Destination = Literal["school", "home_education", "abroad", "unknown"]
 Sent = Literal["ctf", "sen_file", "dual_registration"]
@@ -59,7 +59,7 @@ class LeavingPlan(BaseModel):
 
     leaving_date: dt.date = Field(title="Left the roll on")
     destination: Destination = Field(title="Where the pupil is going")
-    receiving_school_id: int | None = Field(
+    receiving_school_id: SchoolAgencyId = Field(
         default=None, title="Receiving school", description="its agency id in the register"
     )
     has_sen_file: bool = Field(default=False, title="There is an SEN file to send")

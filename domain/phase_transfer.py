@@ -13,8 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.meeting_time import MeetingStart
 from domain.schemas import Actor, CaseRef
 from domain.timelines import PhaseTransferFacts
+from domain.transitions import SchoolAgencyId
 
 Plan = Literal["ehc_plan", "sen_support"]
 
@@ -39,7 +41,7 @@ class PhaseTransferStart(BaseModel):
         default="phase", title="Transfer", description="phase: to the next school; post16: to post-16"
     )
     transfer_year: int = Field(ge=2000, le=2100, title="Year of the move (September)")
-    receiving_school_id: int | None = Field(
+    receiving_school_id: SchoolAgencyId = Field(
         default=None, title="Receiving school", description="its agency id in the register"
     )
 
@@ -63,7 +65,7 @@ class TransitionMeeting(BaseModel):
     )
 
     actor: Actor
-    meeting_at: dt.datetime = Field(title="Meeting starts", description="UK local time")
+    meeting_at: MeetingStart
     minutes: int = Field(default=45, ge=15, le=240, title="Length in minutes")
     location: str = Field(default="", max_length=200)
 

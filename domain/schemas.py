@@ -7,6 +7,7 @@ looked up by the activities that need them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -23,17 +24,33 @@ class Role(StrEnum):
 
 
 class Actor(BaseModel):
-    """Who did something: a staff member with a role, or the engine itself (staff_id None)."""
+    """Who did something: a staff member with a role, a parent or agency through an emailed link
+    (`responder`, as parent:<id> or agency:<id>), or the engine itself (neither)."""
 
     staff_id: int | None = None
     role: Role | None = None
+    responder: str | None = Field(default=None, pattern=r"^(parent|agency):[0-9]+$", max_length=40)
 
     @property
     def label(self) -> str:
+        if self.responder is not None:
+            return self.responder
         return f"staff:{self.staff_id}" if self.staff_id is not None else "engine"
+
+    @property
+    def responder_kind(self) -> str | None:
+        """'parent' or 'agency' for someone acting through a link; None for staff and the engine."""
+        return self.responder.partition(":")[0] if self.responder else None
 
 
 ENGINE = Actor()
+
+
+@dataclass(frozen=True)
+class AgencyOf:
+    """A field's mark: its value is the id of an agency of this kind in the register, checked at start."""
+
+    kind: str
 
 
 class Recipient(BaseModel):

@@ -7,13 +7,17 @@ the educational record, TR-RECORDS-ACCESS). Pure: safe inside the Temporal workf
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.dates import ENGLAND
-from domain.schemas import Actor
+from domain.schemas import Actor, AgencyOf
 
 EARLIEST_YEAR = 2000
+
+# Another school, as the register holds it: an agency of kind "other" (the case emails it).
+SchoolAgencyId = Annotated[int | None, AgencyOf("other")]
 
 
 def plausible(day: dt.date, what: str, *, future_days: int = 0) -> dt.date:

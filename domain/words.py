@@ -466,36 +466,92 @@ def shown(value: Any, *, names: Callable[[str], str | None] | None = None) -> st
 
 
 # --- what a validation error asks for ----------------------------------------------------------------
+# The JSON API takes dates and times as ISO 8601; the pages also take 20/01/2027 (DATE_WANTED above).
+API_DATE_WANTED = "Enter a date as 2027-01-20 (year, month, day)"
+API_DATETIME_WANTED = "Enter a date and a time as 2027-01-20T10:00"
+API_TIME_WANTED = "Enter a time as 10:00"
+MEETING_TIME_WANTED = "Enter the meeting's start time, for example 2027-01-20T10:00"
+FILL_IN = "This is needed: please fill it in"
+NOT_READ = "This could not be read: check it against the API's description and send it again"
+# Each pydantic error type as what to enter (types that start date_, datetime_ or time_ are dates or times);
+# a type not listed gets NOT_READ, never pydantic's own text. {name} is filled from the error's context.
+VALIDATION_WANTED: dict[str, str] = {
+    "missing": FILL_IN,
+    "string_too_short": FILL_IN,
+    "string_type": "Enter this as text",
+    "string_too_long": "Keep it to {max_length} characters or fewer",
+    "string_pattern_mismatch": "This is not in the form wanted: check it",
+    "string_unicode": "Enter this as text",
+    "int_parsing": "Enter a whole number, such as 3",
+    "int_type": "Enter a whole number, such as 3",
+    "int_from_float": "Enter a whole number, such as 3",
+    "int_parsing_size": "Enter a smaller whole number",
+    "float_parsing": "Enter a number, such as 2.5",
+    "float_type": "Enter a number, such as 2.5",
+    "finite_number": "Enter a number, such as 2.5",
+    "decimal_parsing": "Enter an amount, such as 2500.00",
+    "decimal_type": "Enter an amount, such as 2500.00",
+    "greater_than_equal": "Enter {ge} or more",
+    "greater_than": "Enter more than {gt}",
+    "less_than_equal": "Enter {le} or less",
+    "less_than": "Enter less than {lt}",
+    "multiple_of": "Enter a multiple of {multiple_of}",
+    "too_short": "Choose at least {min_length}",
+    "too_long": "Choose {max_length} or fewer",
+    "literal_error": "Choose one of the options the API describes",
+    "enum": "Choose one of the options the API describes",
+    "bool_parsing": "Answer true or false",
+    "bool_type": "Answer true or false",
+    "json_invalid": "This could not be read as JSON: check the brackets, commas and quotes",
+    "json_type": "This could not be read as JSON: check the brackets, commas and quotes",
+    "model_type": "Send an object of named fields, as the API describes",
+    "model_attributes_type": "Send an object of named fields, as the API describes",
+    "dict_type": "Send an object of named fields, as the API describes",
+    "list_type": "Send a list, such as [1, 2]",
+    "set_type": "Send a list, such as [1, 2]",
+    "tuple_type": "Send a list, such as [1, 2]",
+    "extra_forbidden": "This is not asked for here: leave it out",
+    "uuid_parsing": "Enter the id as the API gave it",
+    "uuid_type": "Enter the id as the API gave it",
+    "url_parsing": "Enter a web address, such as https://example.org",
+    "url_scheme": "Enter a web address, such as https://example.org",
+    "none_required": "Leave this out",
+    "union_tag_invalid": "Choose one of the options the API describes",
+    "union_tag_not_found": "Say which kind this is, as the API describes",
+    "date_from_datetime_inexact": API_DATE_WANTED + ", with no time",
+    "timezone_naive": "Enter the time with no time zone, such as 2027-01-20T10:00",
+    "timezone_aware": "Enter the time with its time zone, such as 2027-01-20T10:00Z",
+}
+EMAIL_WANTED = "Enter an email address, such as name@example.org"
+# Text that is Python's or pydantic's, not ours: a validator's message matching it is not shown.
+_NOT_OURS = re.compile(
+    r"Input should|Value error|Assertion failed|Field required|type=|String should|List should|"
+    r"Invalid isoformat|invalid literal|out of range|must be in \d|object has no|Traceback|\w+Error\b|[{}]|"
+    r"<\w[^>]*>"
+)
+
+
 def wanted(error_type: str, message: str, ctx: Mapping[str, Any] | None = None) -> str:
-    """A validation error (pydantic's type and message) as what to enter: never 'Input should be ...'."""
+    """A validation error (pydantic's type, message and context) as what to enter; a validator's own
+    reason (`value_error`) as it gave it, codes as words; never 'Input should ...' or other Python text."""
     ctx = ctx or {}
-    if error_type in ("missing", "string_too_short") or message == "Field required":
-        return "This is needed: please fill it in"
-    if error_type.startswith("date") or error_type == "date_from_datetime_inexact":
-        return DATE_WANTED
+    if error_type in ("value_error", "assertion_error"):
+        reason = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if "email address" in reason:  # email-validator's own words
+            return EMAIL_WANTED
+        return NOT_READ if not reason or _NOT_OURS.search(reason) else reason  # ours, written for people
+    if error_type in VALIDATION_WANTED:
+        try:
+            return VALIDATION_WANTED[error_type].format(**{k: ctx[k] for k in ctx if k != "error"})
+        except (KeyError, IndexError, ValueError):
+            return NOT_READ
     if error_type.startswith("datetime"):
-        return f"{DATE_WANTED} and a time as 10:00"
+        return API_DATETIME_WANTED
+    if error_type.startswith("date"):
+        return API_DATE_WANTED
     if error_type.startswith("time"):
-        return TIME_WANTED
-    if error_type in ("int_parsing", "int_type", "int_from_float"):
-        return "Enter a whole number, such as 3"
-    if error_type in ("float_parsing", "float_type"):
-        return "Enter a number, such as 2.5"
-    if error_type == "greater_than_equal":
-        return f"Enter {ctx.get('ge')} or more"
-    if error_type == "less_than_equal":
-        return f"Enter {ctx.get('le')} or less"
-    if error_type == "string_too_long":
-        return f"Keep it to {ctx.get('max_length')} characters or fewer"
-    if error_type == "too_short":
-        return "Choose at least one"
-    if error_type in ("literal_error", "enum"):
-        return "Choose one of the options"
-    if error_type == "bool_parsing":
-        return "Answer yes or no"
-    if error_type in ("json_invalid", "model_type", "dict_type", "list_type"):
-        return "This could not be read: please enter it again"
-    return sentence(plain(message.removeprefix("Value error, ").removeprefix("Assertion failed, ")))
+        return API_TIME_WANTED
+    return NOT_READ
 
 
 _REWORD: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
@@ -517,6 +573,18 @@ _REWORD: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"^List should have at least 1 item"), lambda m: "Choose at least one"),
     (re.compile(r"^Input should be '"), lambda m: "Choose one of the options"),
     (re.compile(r"^(Value error|Assertion failed), "), lambda m: ""),
+    (
+        re.compile(r"^Enter the meeting's start time"),
+        lambda m: "Enter the meeting's start time too, as 10:00",
+    ),
+    (re.compile(r"^Enter a date and a time as"), lambda m: f"{DATE_WANTED} and a time as 10:00"),
+    (re.compile(r"^Enter a date as (?!20/01/2027)"), lambda m: DATE_WANTED),
+    (re.compile(r"^Choose one of the options the API describes"), lambda m: "Choose one of the options"),
+    (
+        re.compile(r"^This could not be read: check it against"),
+        lambda m: "This could not be read: please enter it again",
+    ),
+    (re.compile(r"^(Send an object|Send a list)"), lambda m: "This could not be read: please enter it again"),
 )
 
 

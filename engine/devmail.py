@@ -6,7 +6,8 @@ import datetime as dt
 import logging
 import signal
 import threading
-from email import message_from_bytes, policy
+from email import policy
+from email.parser import BytesHeaderParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -19,6 +20,7 @@ from store.casework import Case, OutboxMessage, ReceivedMail
 from store.register import Parent, Pupil, PupilParent, Staff
 
 log = logging.getLogger(__name__)
+HEADERS = BytesHeaderParser(policy=policy.default)
 
 
 class KeepInDatabase:
@@ -28,7 +30,7 @@ class KeepInDatabase:
         raw_bytes: bytes = envelope.original_content or envelope.content
         if not get_settings().keep_received_mail:
             return "250 Message accepted (not kept: SEND_KEEP_RECEIVED_MAIL is off)"
-        message = message_from_bytes(raw_bytes, policy=policy.default)
+        message = HEADERS.parsebytes(raw_bytes)  # the headers are all it reads; the raw text is kept
         row = ReceivedMail(
             received_at=dt.datetime.now(dt.UTC),
             mail_from=(envelope.mail_from or "")[:320],

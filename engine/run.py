@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from engine.seed import demo_tokens, seed_demo
 from infra.database import get_engine
-from infra.settings import ROOT, Settings, get_settings, private_var_dir
+from infra.settings import ROOT, TEMPORAL_UI_PATH, Settings, get_settings, private_var_dir
 from infra.temporal import TEMPORAL_CLI
 from store.migrate import upgrade_to_head
 
@@ -67,6 +67,9 @@ def commands(settings: Settings) -> list[tuple[str, list[str], int]]:
                 port,
                 "--ui-port",
                 str(settings.temporal_ui_port),
+                # Served by the API under its own origin, so the UI's codec calls carry the sign-in.
+                "--ui-public-path",
+                TEMPORAL_UI_PATH,
                 "--ui-codec-endpoint",
                 f"{settings.public_url}/codec",
                 "--log-level",
@@ -100,7 +103,8 @@ def banner(settings: Settings, tokens: dict[str, str]) -> str:
         "",
         "SEND case engine is running:",
         f"  API and pages   {settings.public_url}   (OpenAPI docs: {settings.public_url}/docs)",
-        f"  Temporal Web UI http://localhost:{settings.temporal_ui_port}",
+        f"  Temporal Web UI {settings.public_url}{TEMPORAL_UI_PATH}   (signed in as the SENDCo or head:"
+        " your school's payloads decoded)",
         f"  Received mail   {settings.public_url}/mailbox   (SMTP on 127.0.0.1:{settings.smtp_port})",
         "Demo sign-in tokens (development only):",
         *[f"  {who}: {token}" for who, token in tokens.items()],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 
+# Where the API serves the Temporal UI of `make run` (the dev server's --ui-public-path), development only.
+TEMPORAL_UI_PATH = "/temporal"
 # Development-only codec key: 32 zero-padded bytes. Refused outside development.
 DEV_CODEC_KEY = base64.b64encode(b"development-only-key-not-secret!").decode()
 
@@ -51,6 +54,14 @@ class Settings(BaseSettings):
     # opens its cases on a dev server that runs on the real clock. Refused in production. Read by
     # workflows/deadlines.remind_at() from the environment (a workflow module imports no settings).
     bench_remind_at: dt.time | None = None
+    # Action links (parents and agencies answer from their email): the signing key, 32+ bytes base64;
+    # empty in development: one generated into var/link.key. Production refuses to start without one.
+    link_key: str = ""
+    link_days: dict[str, float] = {}  # a purpose's days before its links expire ({"give-views": 14})
+    link_bad_attempts: int = 10  # refused links one client may open in the window, then 429
+    link_bad_window_seconds: int = 600
+    upload_max_bytes: int = 2 * 1024 * 1024  # one uploaded file (advice, a report); below max_body_bytes
+    upload_types: str = "pdf,docx,png,jpeg"  # what an upload may be, sniffed from its bytes
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -70,6 +81,12 @@ class Settings(BaseSettings):
             self.codec_cors_origins = f"http://localhost:{port},http://127.0.0.1:{port}"
         if self.environment == "production" and self.bench_remind_at is not None:
             raise ValueError("SEND_BENCH_REMIND_AT is for the scale bench only: refused in production")
+        if self.environment != "development" and not self.link_key:
+            raise ValueError("SEND_LINK_KEY must be set outside development (it signs the emailed links)")
+        if self.link_key and len(_b64(self.link_key)) < 32:
+            raise ValueError("SEND_LINK_KEY must be at least 32 bytes, base64-encoded")
+        if self.upload_max_bytes >= self.max_body_bytes:
+            raise ValueError("SEND_UPLOAD_MAX_BYTES must be below SEND_MAX_BODY_BYTES")
         if self.environment == "production" and not self.public_url.startswith("https://"):
             raise ValueError("SEND_PUBLIC_URL must be an https:// address in production (sign-in cookies)")
         return self
@@ -97,9 +114,41 @@ class Settings(BaseSettings):
         return keys
 
     @property
+    def link_key_bytes(self) -> bytes:
+        """The key that signs action links; in development without SEND_LINK_KEY, var/link.key (made once)."""
+        if self.link_key:
+            return _b64(self.link_key)
+        path = private_var_dir(self) / "link.key"
+        try:  # made once, by whichever process needs it first (the API and the worker share it)
+            made = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(made, "w") as out:
+                out.write(base64.b64encode(os.urandom(32)).decode())
+        for _ in range(100):  # another process may have made it an instant ago and be writing it
+            if key := _b64(path.read_text().strip()):
+                return key
+            time.sleep(0.01)
+        raise ValueError(f"{path} holds no key: delete it, and one is made again")
+
+    @property
+    def temporal_ui_url(self) -> str:
+        """The Temporal UI's own loopback address (the dev server binds it to the Temporal host)."""
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies are Secure whenever the public URL is https."""
         return self.public_url.startswith("https://")
+
+
+def _b64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        return b""
 
 
 @lru_cache

@@ -265,6 +265,9 @@ class AgencyBase(SQLModel):
 class Agency(AgencyBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320)
+    # The school that registered it, whose cases alone use it; None: the shared register of the LA
+    # (the seed, an administrator), used by every school whose or whose pupils' LA it is.
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
 
 
 class AgencyCreate(AgencyBase):

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import JSON, ColumnElement, String, Table, cast, delete, exists, func
+from sqlalchemy import JSON, ColumnElement, String, Table, cast, delete, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -395,21 +395,42 @@ def update_parent(session: Session, *, parent_id: int, school_id: int, changes: 
 
 
 # --- Agencies ---------------------------------------------------------------
-def create_agency(session: Session, *, data: AgencyCreate) -> AgencyPublic:
-    """Add an agency (LA SEN team, EP service, health, social care...)."""
-    return AgencyPublic.model_validate(_save(session, Agency(**_columns(data, Agency))))
+def create_agency(session: Session, *, data: AgencyCreate, school_id: int | None) -> AgencyPublic:
+    """Add an agency (LA SEN team, EP service, health, social care...): the school's own, or (None) shared."""
+    agency = Agency(**_columns(data, Agency), school_id=school_id)
+    return AgencyPublic.model_validate(_save(session, agency))
+
+
+def sendco_of(session: Session, school_id: int) -> Staff | None:
+    """The school's SENDCo (the first, if it has several): whom parents and agencies are told to contact."""
+    return session.exec(
+        select(Staff).where(Staff.school_id == school_id, Staff.role == "sendco").order_by(Staff.id)
+    ).first()
+
+
+def agencies_seen_by(school_id: int | None) -> ColumnElement[bool]:
+    """The agencies a school uses and reads: the shared register's and those it registered itself."""
+    return or_(col(Agency.school_id).is_(None), col(Agency.school_id) == school_id)
+
+
+def agency_seen_by(session: Session, agency_id: int, school_id: int | None) -> Agency | None:
+    """The agency, if the school sees it (None for an id beyond any row's, too)."""
+    if not 0 < agency_id < 2**63:
+        return None
+    return session.exec(select(Agency).where(Agency.id == agency_id, agencies_seen_by(school_id))).first()
 
 
 def list_agencies(
     session: Session,
     *,
+    school_id: int,
     kind: AgencyKind | None = None,
     local_authority: str | None = None,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> Page[AgencyPublic]:
-    """Agencies by id, optionally of one kind or one local authority."""
-    statement = select(Agency)
+    """The agencies the school sees by id, optionally of one kind or one local authority."""
+    statement = select(Agency).where(agencies_seen_by(school_id))
     if kind is not None:
         statement = statement.where(Agency.kind == kind)
     if local_authority is not None:
@@ -417,14 +438,17 @@ def list_agencies(
     return paginate(session, statement, offset, limit, to=AgencyPublic.model_validate)
 
 
-def get_agency(session: Session, *, agency_id: int) -> AgencyPublic:
-    """One agency (NotFound if unknown)."""
-    return AgencyPublic.model_validate(_get(session, Agency, agency_id, None))
+def get_agency(session: Session, *, agency_id: int, school_id: int) -> AgencyPublic:
+    """One agency the school sees (NotFound if unknown or another school's)."""
+    agency = agency_seen_by(session, agency_id, school_id)
+    if agency is None:
+        raise NotFound(f"no agency with id {agency_id}", field="id")
+    return AgencyPublic.model_validate(agency)
 
 
-def update_agency(session: Session, *, agency_id: int, changes: AgencyUpdate) -> AgencyPublic:
-    """Change some of an agency's fields."""
-    return AgencyPublic.model_validate(_update(session, Agency, agency_id, None, AgencyBase, changes))
+def update_agency(session: Session, *, agency_id: int, school_id: int, changes: AgencyUpdate) -> AgencyPublic:
+    """Change some fields of an agency the school registered (the shared register is not its to change)."""
+    return AgencyPublic.model_validate(_update(session, Agency, agency_id, school_id, AgencyBase, changes))
 
 
 # --- The SEND register ------------------------------------------------------

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         AmendmentNotice,
         AnnualReviewInput,
         AnnualReviewStart,
+        AttendanceReply,
         FinalPlan,
         LADecision,
         MeetingRecord,
@@ -64,6 +65,7 @@ class AnnualReview(ReviewCase):
     @workflow.init
     def __init__(self, inp: AnnualReviewInput) -> None:
         self.start_cycle(inp)
+        self.replies: dict[str, AttendanceReply] = {}  # the invitees' answers, by who answered
 
     @workflow.run
     async def run(self, inp: AnnualReviewInput) -> str:
@@ -265,7 +267,7 @@ class AnnualReview(ReviewCase):
             raise ApplicationError("the meeting is already at that time", type="Invalid")
         self.check_meeting(meeting)
 
-    @action("Record advice received", steps=[ReviewStep.meeting_set])
+    @action("Record advice received", steps=[ReviewStep.meeting_set], responders=["agency"])
     async def record_advice(self, advice: AdviceReceived) -> str:
         """Record one adviser's written advice."""
         self.advice[advice.adviser.label] = advice
@@ -287,7 +289,7 @@ class AnnualReview(ReviewCase):
             raise ApplicationError(f"advice from {advice.adviser.label} is already recorded", type="Conflict")
         self.not_future(advice.received_on)
 
-    @action("Record the parents' views", steps=[ReviewStep.meeting_set])
+    @action("Record the parents' views", steps=[ReviewStep.meeting_set], responders=["parent"])
     async def record_parent_views(self, views: ParentViews) -> str:
         """Record the parents' (or young person's) views for the advice pack and the meeting."""
         self.parent_views = views
@@ -297,6 +299,26 @@ class AnnualReview(ReviewCase):
     def validate_record_parent_views(self, views: ParentViews) -> None:
         self.require_meeting_ahead()
         self.not_future(views.received_on)
+
+    @action(
+        "Record a reply to the invitation", steps=[ReviewStep.meeting_set], responders=["parent", "agency"]
+    )
+    async def record_attendance_reply(self, reply: AttendanceReply) -> str:
+        """Record whether an invitee is coming to the meeting (their own answer through the emailed link)."""
+        self.replies[reply.actor.responder or reply.invitee.label] = reply
+        coming = "will come to" if reply.attending else "cannot come to"
+        note = f". Note: {reply.note}" if reply.note else ""
+        await self.io.log(
+            "attendance-reply",
+            f"{reply.invitee.label} {coming} the meeting on {day(self.meeting_day)}{note}",
+            reply.actor,
+        )
+        return "recorded"
+
+    def validate_record_attendance_reply(self, reply: AttendanceReply) -> None:
+        self.require_meeting_ahead()
+        if reply.invitee not in self.everyone:
+            raise ApplicationError(f"{reply.invitee.label} was not invited to the meeting", type="Invalid")
 
     @action("Record the meeting", steps=[ReviewStep.meeting_set])
     async def record_meeting(self, record: MeetingRecord) -> str:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
@@ -16,11 +17,17 @@ with workflow.unsafe.imports_passed_through():
     from domain.schemas import Actor, DeadlineRecord, Recipient
     from workflows.case_io import CaseIO
 
+if TYPE_CHECKING:
+    from workflows.escalations import Escalations
+
 REMIND_AT = time(8, 0)  # reminders go out at 08:00 in England on their day
 # A deadline already past when it is set is shown missed, but nobody is told it is late the same instant:
 # its owner is asked (by the step that set it) and chased, with the escalation, on the owner's next
 # working day if it is still not done.
 LATE_WHEN_SET = "late-when-set-chased-next-working-day"
+# The escalations of one case go out as one email a day to each recipient (workflows/escalations.py),
+# not one email per deadline.
+ONE_ESCALATION_EMAIL_A_DAY = "one-escalation-email-per-case-a-day"
 HEADTEACHER = Recipient(kind="headteacher")
 SENDCO = Recipient(kind="sendco")
 PARENT = Recipient(kind="parent")  # every parent or carer linked to the pupil
@@ -75,6 +82,7 @@ class Deadline:
     due: date
     owner: Recipient
     policy: Policy = field(default_factory=Policy)
+    collector: Escalations | None = None  # the case's escalation emails, one a day (the kit's)
     status: DeadlineState = DeadlineState.pending
     escalations: int = 0
     _last_escalation: datetime | None = None
@@ -195,11 +203,12 @@ class Deadline:
         n = self.escalations
         days_late = (self.io.today - self.due).days
         context = self._context(owner=self.owner.label, days_late=days_late, escalation_number=n)
-        emails = [
-            self.io.email(
-                f"{self.key}:escalate:{self.due}:{n}", "escalation", list(self.policy.escalate_to), context
-            )
-        ]
+        emails, listed = [], ""
+        if self.collector is not None and workflow.patched(ONE_ESCALATION_EMAIL_A_DAY):
+            listed = self.collector.add(self)  # before any await: deadlines late together share an email
+        else:
+            key = f"{self.key}:escalate:{self.due}:{n}"
+            emails.append(self.io.email(key, "escalation", list(self.policy.escalate_to), context))
         if self.policy.chase_owner_after_breach and self.owner not in self.policy.escalate_to:
             emails.append(
                 self.io.email(f"{self.key}:overdue:{self.due}:{n}", "overdue", [self.owner], context)
@@ -211,7 +220,9 @@ class Deadline:
             deadlines=[self._row()],
             notes=[
                 self.io.note(
-                    "deadline-escalated", f"{self.title}: escalation {n} to {to}, {days_late} days late"
+                    "deadline-escalated",
+                    f"{self.title}: escalation {n} to {to}, {days_late} days late"
+                    + (listed and f"; {listed}"),
                 )
             ],
         )

@@ -395,7 +395,7 @@ class EPReferral(CaseWorkflow):
         return outcome
 
     # --- what the school does: one Update each -----------------------------------------------------
-    @action("Record the answer to the request for consent", steps=[EPStep.consent])
+    @action("Record the answer to the request for consent", steps=[EPStep.consent], responders=["parent"])
     async def record_consent(self, answer: ConsentAnswer) -> str:
         """Record whether the parents (or the young person) consent to the referral."""
         self.consent = answer

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approvals import Approvals
     from workflows.case_io import RECORD_OPTIONS, CaseIO
     from workflows.deadlines import PARENT, Deadline, Policy
+    from workflows.escalations import Escalations
     from workflows.process import action
 
 OnLate = Callable[[Deadline], Awaitable[None]]
@@ -70,6 +71,7 @@ class CaseWorkflow:
 
     io: CaseIO
     approvals: Approvals
+    escalation_emails: Escalations
     deadlines: dict[str, Deadline]
     step: str
     flags: list[str]
@@ -80,6 +82,7 @@ class CaseWorkflow:
     def open_case(self, case: CaseRef, *, cycle: int | None = None, flags: list[str] | None = None) -> None:
         self.io = CaseIO(case)
         self.approvals = Approvals(self.io)
+        self.escalation_emails = Escalations(self.io, self.key)
         self.deadlines, self.tasks, self.finished = {}, {}, set()
         self.cycle, self.flags = cycle, list(flags or [])
 
@@ -131,7 +134,9 @@ class CaseWorkflow:
         policy: Policy | None = None,
     ) -> Deadline:
         """Create (and register, so its due date can be changed) a deadline for one step."""
-        watch = Deadline(self.io, key, step, title, rule_id, due, owner, policy or Policy())
+        watch = Deadline(
+            self.io, key, step, title, rule_id, due, owner, policy or Policy(), self.escalation_emails
+        )
         self.deadlines[key] = watch
         return watch
 
@@ -203,6 +208,7 @@ class CaseWorkflow:
                 self.deadlines[key].cancel()
         await asyncio.gather(*self.tasks.values())
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.escalation_emails.settle()
         await self.io.settle()
 
     # --- email ------------------------------------------------------------------------------------

@@ -220,7 +220,9 @@ class Leaving(CaseWorkflow):
         self.require_open(STEP_OF[sent.item], SENT_WORDS[sent.item])
         self.not_future(sent.sent_on)
 
-    @action("Record the receiving SENDCo's acknowledgement", steps=[LeavingStep.leaving])
+    @action(
+        "Record the receiving SENDCo's acknowledgement", steps=[LeavingStep.leaving], responders=["agency"]
+    )
     async def acknowledge_sen_file(self, ack: SenFileAcknowledged) -> str:
         """Record the day the receiving SENDCo confirmed the SEN file arrived."""
         self.done_on["sen-file-acknowledged"] = ack.acknowledged_on

@@ -45,6 +45,7 @@ class Action:
     roles: tuple[Role, ...] = STAFF_WHO_ACT
     steps: frozenset[str] = frozenset()  # the steps it is offered at; empty: whenever the case is open
     summary: str = ""
+    responders: frozenset[str] = frozenset()  # who may also take it through an emailed link: parent, agency
 
     def offered_at(self, step: str) -> bool:
         return not self.steps or step in self.steps
@@ -59,27 +60,47 @@ def require_role(role: Role | None, allowed: Iterable[Role]) -> None:
 
 
 ROLE_WORDS = {Role.sendco: "SENDCo", Role.headteacher: "headteacher", Role.staff: "school staff"}
+NOT_THROUGH_A_LINK = "This cannot be done through an emailed link."
+
+
+def require_actor(actor: Actor, allowed: Iterable[Role], responders: frozenset[str]) -> None:
+    """A parent or agency acting through a link only on the actions open to them; staff by their role."""
+    kind = actor.responder_kind
+    if kind is not None:
+        if kind not in responders:
+            raise ApplicationError(NOT_THROUGH_A_LINK, type="Forbidden")
+        return
+    require_role(actor.role, allowed)
 
 
 def action(
-    title: str, *, steps: Iterable[str] = (), roles: Iterable[Role] = STAFF_WHO_ACT
+    title: str,
+    *,
+    steps: Iterable[str] = (),
+    roles: Iterable[Role] = STAFF_WHO_ACT,
+    responders: Iterable[str] = (),
 ) -> Callable[[F], F]:
-    """Declare a staff action: a Temporal Update whose validator checks the role, then `validate_<name>`."""
+    """Declare a staff action: a Temporal Update whose validator checks the role, then `validate_<name>`.
+
+    `responders` ('parent', 'agency') may also take it, through an emailed link for exactly that action.
+    """
     allowed = tuple(roles)
+    through_links = frozenset(responders)
 
     def wrap(fn: F) -> F:
         update = workflow.update(fn)
         own_check = f"validate_{fn.__name__}"
 
         def validate(self: Any, payload: Any) -> None:
-            require_role(payload.actor.role, allowed)
+            require_actor(payload.actor, allowed, through_links)
             check = getattr(self, own_check, None)
             if check is not None:
                 check(payload)
 
         validate.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]  # as Temporal requires
         update.validator(validate)
-        update.__case_action__ = (title, allowed, frozenset(steps), (fn.__doc__ or "").strip())  # type: ignore[attr-defined]
+        declared = (title, allowed, frozenset(steps), (fn.__doc__ or "").strip(), through_links)
+        update.__case_action__ = declared  # type: ignore[attr-defined]
         return update  # type: ignore[return-value]
 
     return wrap
@@ -93,11 +114,11 @@ def actions_of(workflow_class: type) -> dict[str, Action]:
             declared = getattr(member, "__case_action__", None)
             if declared is None:
                 continue
-            title, roles, steps, summary = declared
+            title, roles, steps, summary, responders = declared
             defn = member._defn
             payload = defn.arg_types[0]
             name = attr.replace("_", "-")
-            found[name] = Action(name, defn.name, payload, title, roles, steps, summary)
+            found[name] = Action(name, defn.name, payload, title, roles, steps, summary, responders)
     return found
 
 

@@ -40,6 +40,7 @@ from api.errors import ApiError, reason_of
 from api.paging import paginate
 from api.public import offered
 from api.routes.approvals import DecisionBody
+from api.routes.respond_staff import case_section
 from api.routes.signin import safe_next
 from api.temporal_calls import task_queue, temporal_client
 from api.web import form_guard, page, redirect, web_staff
@@ -342,10 +343,11 @@ async def _case_page(
         "deadlines": deadlines,
         "approvals": approvals,
         "chronology": [
-            (e, who(e.actor, names), words.plain(e.detail, names=people.named)) for e in chronology
+            (e, who(e.actor, names, people), words.plain(e.detail, names=people.named)) for e in chronology
         ],
         "emails": emails_of(session, case.id),
         "actions": action_forms,
+        **case_section(session, case, people),  # links sent to parents and agencies, files received
         "can_act": can_act,
         "is_head": Role(staff.role) == Role.headteacher,
         "alert": alert,

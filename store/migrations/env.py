@@ -13,9 +13,11 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import store.case_files
 import store.casework
 import store.ep_allocation
 import store.funding
+import store.links
 import store.provision
 import store.register  # noqa: F401  (every table registers itself on SQLModel.metadata)
 from infra.database import make_engine

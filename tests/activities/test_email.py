@@ -495,3 +495,48 @@ def test_a_copy_is_claimed_by_one_attempt_at_a_time_and_never_once_delivered(eng
     assert (rows[second].claims, rows[second].claimed_attempt) == (2, 2) and not rows[second].delivered_at
     assert outbox(engine, req.key).delivered == [rows[first].address]
     assert [c.copy_id for c in _prepare(req).copies] == [second]  # a retry sends only the other copy
+
+
+def test_an_agency_another_school_registered_is_never_used(engine, own_school) -> None:  # type: ignore[no-untyped-def]
+    """Another school may register a team for this school's LA: its own cases use it, this school's never."""
+    school, staff = own_school
+    the_case, _, _ = new_case(engine, school, staff[Role.sendco])
+    other = add(engine, School(name="Other Academy", local_authority=school.local_authority))
+    theirs = add(
+        engine,
+        Agency(
+            kind="social_care",
+            name="Theirs",
+            email=f"x-{uid()}@x.example",
+            local_authority=school.local_authority,
+            school_id=other.id,
+        ),
+    )
+    with pytest.raises(ApplicationError) as raised:
+        resolved(engine, the_case, Recipient(kind="social_care"))
+    assert raised.value.type == "NoRecipient"
+    with pytest.raises(ApplicationError):
+        resolved(engine, the_case, Recipient(kind="social_care", agency_id=theirs.id))
+    shared = add(
+        engine,
+        Agency(
+            kind="social_care",
+            name="Shared",
+            email=f"s-{uid()}@s.example",
+            local_authority=school.local_authority,
+        ),
+    )
+    own = add(
+        engine,
+        Agency(
+            kind="social_care",
+            name="Own",
+            email=f"o-{uid()}@o.example",
+            local_authority=school.local_authority,
+            school_id=school.id,
+        ),
+    )
+    assert shared.id < own.id
+    assert resolved(engine, the_case, Recipient(kind="social_care")) == [
+        (own.name, own.email)
+    ]  # its own first

@@ -231,7 +231,8 @@ def test_a_case_offers_only_the_actions_of_its_step() -> None:
     ]
     case.step = "meeting-set"
     assert set(offered(review, case, [deadline(DeadlineStatus.escalated)])) == {
-        "reschedule-meeting", "record-advice", "record-parent-views", "record-meeting", "change-due-date",
+        "reschedule-meeting", "record-advice", "record-parent-views", "record-attendance-reply",
+        "record-meeting", "change-due-date",
     }  # fmt: skip
     # No open deadline (met, met late, cancelled, or done but not yet marked): no due date to change.
     for row in [

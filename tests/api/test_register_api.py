@@ -146,8 +146,8 @@ def test_create_and_read_each_resource(oak: Desk) -> None:
         ({"sen_provision": "K", "needs": ["ASD", "HI", "VI"]}, "needs", "at most two ranked need types"),
         ({"sen_provision": "N", "needs": ["ASD"]}, "needs", "provision N carries no need type"),
         ({"sen_provision": "K"}, "needs", "provision K needs at least a rank-1 need type"),
-        ({"year_group": 15}, "year_group", "less than or equal to 14"),
-        ({"legal_name": None}, "legal_name", "valid string"),
+        ({"year_group": 15}, "year_group", "Enter 14 or less"),
+        ({"legal_name": None}, "legal_name", "Enter this as text"),
         ({"date_of_birth": "not a date"}, "date_of_birth", "date"),
     ],
 )
@@ -161,7 +161,7 @@ def test_bad_pupil_is_refused_with_field_and_reason(
 
 def test_missing_field_and_a_school_not_your_own(oak: Desk) -> None:
     body = {k: v for k, v in PUPIL.items() if k != "date_of_birth"} | {"school_id": oak.id}
-    refused(oak.sendco.post("/api/v1/pupils", json=body), 422, "date_of_birth", "Field required")
+    refused(oak.sendco.post("/api/v1/pupils", json=body), 422, "date_of_birth", "This is needed")
     refused(post(oak.sendco, "pupils", **PUPIL, school_id=999999), 403, "school_id", "your own school")
     assert total(oak.sendco, "/api/v1/pupils") == 0
 
@@ -207,7 +207,7 @@ def test_pupil_paging_and_filters(oak: Desk) -> None:
     assert listed(need="PMLD", sen_provision="E") == [ids[2]]
     refused(as_sendco.get("/api/v1/pupils", params={"limit": 501}), 422, "limit", "500")
     refused(as_sendco.get("/api/v1/pupils", params={"offset": -1}), 422, "offset", "0")
-    refused(as_sendco.get("/api/v1/pupils", params={"need": "XYZ"}), 422, "need", "Input should be")
+    refused(as_sendco.get("/api/v1/pupils", params={"need": "XYZ"}), 422, "need", "Choose one of the options")
 
 
 def test_other_filters(oak: Desk) -> None:
@@ -234,7 +234,7 @@ def test_patch_pupil_keeps_the_census_rules(oak: Desk) -> None:
     url = f"/api/v1/pupils/{pupil['id']}"
     refused(as_sendco.patch(url, json={"sen_provision": "N"}), 422, "needs", "provision N carries no need")
     refused(as_sendco.patch(url, json={"sen_provision": "S"}), 422, "sen_provision", "obsolete")
-    refused(as_sendco.patch(url, json={"legal_name": None}), 422, "legal_name", "valid string")
+    refused(as_sendco.patch(url, json={"legal_name": None}), 422, "legal_name", "Enter this as text")
     assert as_sendco.get(url).json() == pupil
     changed = as_sendco.patch(url, json={"sen_provision": "E", "needs": ["SPLD", "VI"], "year_group": 5})
     assert changed.status_code == 200, changed.text
@@ -354,9 +354,12 @@ def test_a_school_sees_itself_only(oak: Desk, elm: Desk) -> None:
     assert elm.teacher.get(f"/api/v1/schools/{elm.id}").json()["name"] == "Elm Academy"
 
 
-def test_agencies_are_shared_by_every_school(oak: Desk, elm: Desk) -> None:
+def test_an_agency_a_school_registers_is_its_own(oak: Desk, elm: Desk) -> None:
+    """A team Oak registers, even for Elm's LA, is Oak's alone: Elm neither reads it nor lists it."""
     la = f"LA {uuid.uuid4().hex[:6]}"
     body = {"kind": "la_sen", "name": "A", "email": "a@example.org", "local_authority": la}
     agency = created(post(oak.sendco, "agencies", **body))
-    assert elm.teacher.get(f"/api/v1/agencies/{agency['id']}").json() == agency
-    assert total(elm.teacher, "/api/v1/agencies", local_authority=la) == 1
+    assert oak.teacher.get(f"/api/v1/agencies/{agency['id']}").json() == agency
+    assert total(oak.teacher, "/api/v1/agencies", local_authority=la) == 1
+    assert elm.teacher.get(f"/api/v1/agencies/{agency['id']}").status_code == 404
+    assert total(elm.teacher, "/api/v1/agencies", local_authority=la) == 0

@@ -113,9 +113,14 @@ def test_cookies_are_secure_behind_https_and_production_needs_https(api_url, sen
         get_settings.cache_clear()
     real_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
     with pytest.raises(ValueError, match="https"):
-        Settings(environment="production", codec_key=real_key, public_url="http://send.school.example")
+        Settings(
+            environment="production",
+            codec_key=real_key,
+            link_key=real_key,
+            public_url="http://send.school.example",
+        )
     assert Settings(
-        environment="production", codec_key=real_key, public_url="https://s.example"
+        environment="production", codec_key=real_key, link_key=real_key, public_url="https://s.example"
     ).secure_cookies
 
 

@@ -147,3 +147,30 @@ def test_a_joiner_with_an_ehc_plan_gets_its_annual_review_case(as_sendco, engine
     assert view["next_action"].startswith("Tell the LA of the new pupil (the new-pupil return): due ")
     again = as_sendco.post("/api/v1/cases", json={"process": "joining", "pupil_id": child.id, "facts": facts})
     assert again.status_code == 409  # one joining case per pupil
+
+
+def test_a_school_the_register_has_not_got_is_refused_at_start(as_sendco, leaver):  # type: ignore[no-untyped-def]
+    """A previous or receiving school is an agency of the register: an unknown id is named, nothing opens."""
+    today = dt.date.today().isoformat()
+    before = as_sendco.get("/api/v1/cases", params={"pupil_id": leaver.id}).json()["total"]
+    starts = [
+        ("joining", {"admission_date": today, "previous_school_id": 987654}, "previous_school_id"),
+        (
+            "leaving",
+            {"leaving_date": today, "destination": "school", "receiving_school_id": 987654},
+            "receiving_school_id",
+        ),
+        (
+            "phase_transfer",
+            {"plan": "sen_support", "transfer_year": dt.date.today().year + 1, "receiving_school_id": 987654},
+            "receiving_school_id",
+        ),
+    ]
+    for process, facts, field in starts:
+        r = as_sendco.post("/api/v1/cases", json={"process": process, "pupil_id": leaver.id, "facts": facts})
+        assert r.status_code == 422, (process, r.text)
+        assert {
+            "field": f"facts.{field}",
+            "reason": "there is no other agency with id 987654 in the register",
+        } in (r.json()["errors"]), (process, r.json())
+    assert as_sendco.get("/api/v1/cases", params={"pupil_id": leaver.id}).json()["total"] == before

@@ -37,6 +37,7 @@ def test_the_bench_reminder_time_is_refused_in_production() -> None:
         "environment": "production",
         "codec_key": "cHJvZHVjdGlvbi1rZXktMzItYnl0ZXMtbG9uZy4uLi4=",
         "public_url": "https://send.example.org",
+        "link_key": "bGluay1zaWduaW5nLWtleS0zMi1ieXRlcy1sb25nLi4=",
     }
     assert Settings(**production).bench_remind_at is None
     with pytest.raises(ValidationError, match="SEND_BENCH_REMIND_AT is for the scale bench only"):

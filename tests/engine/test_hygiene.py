@@ -39,6 +39,7 @@ def test_a_malformed_codec_key_is_refused_without_being_echoed() -> None:
 def test_seed_demo_is_refused_in_production(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SEND_ENVIRONMENT", "production")
     monkeypatch.setenv("SEND_CODEC_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    monkeypatch.setenv("SEND_LINK_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
     monkeypatch.setenv("SEND_PUBLIC_URL", "https://send.school.example")
     get_settings.cache_clear()
     try:

@@ -1,5 +1,7 @@
 """`make run` as a newcomer uses it: serves /health within 60 s, a demo case shows in the Temporal UI,
-Ctrl-C stops every process, and running it again resumes the case."""
+Ctrl-C stops every process, and running it again resumes the case. The whole engine (API, worker,
+Temporal, mailbox) on SQLite, its default, and on PostgreSQL with one setting (SEND_DATABASE_URL), with a
+backup restored in between."""
 
 from __future__ import annotations
 
@@ -14,9 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from pgserver._commands import POSTGRES_BIN_PATH
 
 from infra.settings import ROOT
+from store.migrate import head_revision
 from tests.conftest import free_port
+from tests.fixtures.postgres import DATABASES, new_database
 
 
 def run_env(var_dir: Path, ports: dict[str, int]) -> dict[str, str]:
@@ -85,17 +91,63 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_make_run_serves_runs_a_demo_case_stops_cleanly_and_resumes(tmp_path: Path) -> None:
+@pytest.fixture(params=DATABASES)
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """(the one setting that points `make run` at the database, the URL of a new, empty one to restore
+    into): SQLite, make run's default (no setting), or PostgreSQL (SEND_DATABASE_URL), the store tests'."""
+    if request.param == "sqlite":
+        yield {}, f"sqlite:///{tmp_path / 'restored' / 'send.db'}"
+        return
+    postgres_url = request.getfixturevalue("postgres_url")
+    with new_database(postgres_url) as original, new_database(postgres_url) as restored:
+        yield {"SEND_DATABASE_URL": original}, restored
+
+
+# The commands of docs/deploy.md's "Backups and restore", as written there; run from a directory that has
+# `backups/` (alembic from the checkout, where alembic.ini is).
+BACKUP = "send-engine backup backups/send.backup"
+RESTORE = "send-engine restore backups/send.backup"
+MIGRATE = "send-engine migrate"
+CURRENT = "alembic current"
+
+
+def send_engine(env: dict[str, str], line: str, cwd: Path) -> str:
+    """Run one of docs/deploy.md's commands exactly as written there; its output."""
+    assert f"\n{line}" in (ROOT / "docs" / "deploy.md").read_text(), f"docs/deploy.md does not give `{line}`"
+    # send-engine and alembic from the project's .venv/bin; pg_dump and pg_restore from the test PostgreSQL's.
+    path = os.pathsep.join([str(Path(sys.executable).parent), str(POSTGRES_BIN_PATH), env.get("PATH", "")])
+    tools = {"PATH": path}
+    done = subprocess.run(line.split(), cwd=cwd, env=env | tools, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def eventually(check, within: float = 20):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not (found := check()):
+        assert time.monotonic() < deadline, "not there in time"
+        time.sleep(0.3)
+    return found
+
+
+def test_make_run_serves_runs_a_demo_case_stops_cleanly_and_resumes_from_a_restored_backup(
+    tmp_path: Path, databases: tuple[dict[str, str], str]
+) -> None:
+    """Start, act, approve, the emails at the loopback SMTP server, the lists; then Ctrl-C, back up the
+    database and restore it into a new one, and the engine goes on from the restored copy (docs/deploy.md)."""
+    database, restored_url = databases
     ports = {name: free_port() for name in ("api", "temporal", "ui", "smtp")}
-    env, log = run_env(tmp_path / "var", ports), tmp_path / "run.log"
+    env, log = run_env(tmp_path / "var", ports) | database, tmp_path / "run.log"
     base = f"http://127.0.0.1:{ports['api']}"
 
     with make_run(env, log) as proc:
         assert wait_healthy(base, proc, log) < 60
         tokens = json.loads((tmp_path / "var" / "demo-tokens.json").read_text())
         sendco = next(t for who, t in tokens.items() if who.startswith("sendco"))
+        head = next(t for who, t in tokens.items() if who.startswith("headteacher"))
         assert wait_for_text(log, sendco)  # printed for the newcomer
         http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {sendco}"}, timeout=30)
+        as_head = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {head}"}, timeout=30)
         pupil = http.get("/api/v1/pupils", params={"limit": 1}).json()["items"][0]
         r = http.post(
             "/api/v1/cases",
@@ -107,20 +159,67 @@ def test_make_run_serves_runs_a_demo_case_stops_cleanly_and_resumes(tmp_path: Pa
         )
         assert r.status_code == 201, r.text
         workflow_id = r.json()["workflow_id"]
+        case_id = workflow_id.removeprefix("records_request-")
         ui = httpx.get(
             f"http://127.0.0.1:{ports['ui']}/api/v1/namespaces/default/workflows", timeout=10
         ).json()
         assert workflow_id in [e["execution"]["workflowId"] for e in ui["executions"]]
+
+        r = http.post(
+            f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "Record gathered"}
+        )
+        assert r.status_code == 200, r.text
+        approval = eventually(
+            lambda: next(
+                (a for a in as_head.get("/api/v1/approvals").json()["items"] if a["case_id"] == case_id), None
+            )
+        )
+        r = as_head.post(f"/api/v1/approvals/{approval['id']}/decision", json={"approve": True})
+        assert r.status_code == 200 and r.json()["result"] == "approved", r.text
+        eventually(lambda: http.get(f"/api/v1/cases/{case_id}").json()["step"] == "disclosing")
+        # Both emails reached the loopback SMTP server: the headteacher asked, the SENDCo told.
+        mail = eventually(lambda: len(found := http.get("/api/v1/mailbox").json()["items"]) >= 2 and found)
+        addressed = {address for m in mail for address in m["to"]}
+        assert {"head@oakfield.example.org", "sendco@oakfield.example.org"} <= addressed
+        outbox = http.get("/api/v1/outbox", params={"case_id": case_id}).json()["items"]
+        assert {m["template"]: m["status"] for m in outbox} == {
+            "approval-request": "sent",
+            "approval-decided": "sent",
+        }
+        assert case_id in [c["id"] for c in http.get("/api/v1/cases").json()["items"]]
+        deadlines = [d for d in http.get("/api/v1/deadlines").json()["items"] if d["case_id"] == case_id]
+        assert [(d["rule_id"], d["status"]) for d in deadlines] == [("TR-RECORDS-ACCESS", "pending")]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0
     assert not any(listening(p) for p in ports.values()), "a process outlived Ctrl-C"
+    assert (tmp_path / "var" / "send.db").exists() == (not database)  # PostgreSQL: no SQLite file at all
 
-    with make_run(env, log) as proc:
+    # Back up, lose the database, restore the backup into a new one (the commands of docs/deploy.md).
+    assert send_engine(env, BACKUP, tmp_path) == "backed up the database to backups/send.backup\n"
+    assert (tmp_path / "backups" / "send.backup").stat().st_size > 0
+    if not database:  # SQLite: the file is gone
+        for lost in (tmp_path / "var").glob("send.db*"):
+            lost.unlink()
+    restored = env | {"SEND_DATABASE_URL": restored_url}
+    send_engine(restored, RESTORE, tmp_path)
+    assert f"{head_revision()} (head)" in send_engine(restored, CURRENT, ROOT)
+    assert f"the database is up to date at {head_revision()}" in send_engine(restored, MIGRATE, tmp_path)
+
+    with make_run(restored, log) as proc:
         wait_healthy(base, proc, log)
-        case_id = workflow_id.removeprefix("records_request-")
-        r = http.post(f"/api/v1/cases/{case_id}/actions/submit-for-approval", json={"note": "after restart"})
-        assert r.status_code == 200, r.text  # the same case, alive again, answered by the new worker
-        assert http.get(f"/api/v1/cases/{case_id}").json()["status"] == "open"
+        view = http.get(f"/api/v1/cases/{case_id}").json()
+        assert (view["status"], view["step"]) == (
+            "open",
+            "disclosing",
+        )  # the same case, from the restored copy
+        assert {m["id"] for m in mail} <= {m["id"] for m in http.get("/api/v1/mailbox").json()["items"]}
+        r = http.post(
+            f"/api/v1/cases/{case_id}/actions/record-disclosure", json={"disclosed_on": "2026-11-30"}
+        )
+        assert r.status_code == 200, r.text  # alive again, answered by the new worker
+        eventually(lambda: http.get(f"/api/v1/cases/{case_id}").json()["status"] == "closed")
+        [deadline] = [d for d in http.get("/api/v1/deadlines").json()["items"] if d["case_id"] == case_id]
+        assert deadline["status"] == "met"
 
 
 ROLES = {"worker": "worker.py", "api": "uvicorn", "mailbox": "engine.devmail"}

@@ -17,6 +17,7 @@ from store.casework import Case, CaseStatus, ChronologyEntry
 from store.register import (
     AgencyCreate,
     AgencyKind,
+    AgencyUpdate,
     Parent,
     ParentCreate,
     ParentPublic,
@@ -177,13 +178,32 @@ def test_parents_link_pupils(db_session: Session, school: SchoolPublic) -> None:
     assert moved.pupil_ids == [b]
 
 
-def test_agency_filters(db_session: Session) -> None:
+def test_agency_filters(db_session: Session, school: SchoolPublic, elm: SchoolPublic) -> None:
     made = [(AgencyKind.ep_service, "Kent"), (AgencyKind.la_sen, "Kent"), (AgencyKind.la_sen, "Medway")]
     for kind, la in made:
         data = AgencyCreate(kind=kind, name="Team", email="team@example.org", local_authority=la)
-        svc.create_agency(db_session, data=data)
-    assert svc.list_agencies(db_session, kind=AgencyKind.la_sen).total == 2
-    assert svc.list_agencies(db_session, kind=AgencyKind.la_sen, local_authority="Kent").total == 1
+        svc.create_agency(db_session, data=data, school_id=None)
+    assert svc.list_agencies(db_session, school_id=school.id, kind=AgencyKind.la_sen).total == 2
+    assert (
+        svc.list_agencies(
+            db_session, school_id=school.id, kind=AgencyKind.la_sen, local_authority="Kent"
+        ).total
+        == 1
+    )
+
+
+def test_an_agency_a_school_registers_is_that_schools_alone(
+    db_session: Session, school: SchoolPublic, elm: SchoolPublic
+) -> None:
+    data = AgencyCreate(kind=AgencyKind.la_sen, name="Team", email="team@example.org", local_authority="Kent")
+    own = svc.create_agency(db_session, data=data, school_id=elm.id)
+    assert svc.get_agency(db_session, agency_id=own.id, school_id=elm.id) == own
+    with pytest.raises(svc.NotFound):
+        svc.get_agency(db_session, agency_id=own.id, school_id=school.id)
+    with pytest.raises(svc.NotFound):
+        svc.update_agency(db_session, agency_id=own.id, school_id=school.id, changes=AgencyUpdate(name="X"))
+    assert svc.list_agencies(db_session, school_id=school.id, local_authority="Kent").total == 0
+    assert svc.list_agencies(db_session, school_id=elm.id, local_authority="Kent").total == 1
 
 
 def open_case(session: Session, pupil_id: int, school_id: int, started_by: int) -> Case:

@@ -29,7 +29,7 @@ PROCESS = "records_request"
 RECORDED = {  # the scenarios whose first run tests/workflows/test_replay.py replays
     "test_on_time_request_is_met_and_closed": "on_time",
     "test_rejected_then_resubmitted_and_approved": "rejected_then_approved",
-    "test_late_request_is_reminded_escalated_and_shows_done_late": "late",
+    "test_late_request_is_reminded_escalated_and_shows_done_late": "late_one_escalation_email",
 }
 RELEASE = "Release the educational record to the parent"
 RESPOND = "Let the parent see the educational record"
