@@ -65,7 +65,7 @@ def session_staff(request: Request, session: Session) -> Staff | None:
     return staff
 
 
-async def current_staff(
+def current_staff(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],

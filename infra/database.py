@@ -13,14 +13,21 @@ from sqlmodel import Session, create_engine
 
 from infra.settings import get_settings
 
+# Connections a process may open: more than the API's 40 worker threads (AnyIO's default), so the few
+# async routes that read the database on the event loop never wait there behind threads holding them all.
+POOL = {"pool_size": 5, "max_overflow": 45}
+
 
 def make_engine(url: str) -> Engine:
     """An engine for the URL; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
+        in_memory = not path or path == ":memory:"  # one connection per thread: no pool to size
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **({} if in_memory else POOL)
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -32,7 +39,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 @lru_cache

@@ -58,7 +58,7 @@ async def start(
 
 
 @router.get("/cases", response_model=Page[CaseSummary])
-async def list_cases(
+def list_cases(
     session: SessionDep,
     page: PageDep,
     staff: CurrentStaff,
