@@ -13,9 +13,10 @@ from sqlmodel import Session, create_engine
 
 from infra.settings import get_settings
 
-# Connections a process may open: more than the API's 40 worker threads (AnyIO's default), so the few
-# async routes that read the database on the event loop never wait there behind threads holding them all.
-POOL = {"pool_size": 5, "max_overflow": 45}
+# Connections: 5 kept open, and as many more as requests need at once, closed when handed back. Never a
+# wait for one: the async routes read the database on the event loop (some across an await), and a wait
+# there would block the loop through which every request hands its connection back (500s after 30 s).
+POOL = {"pool_size": 5, "max_overflow": -1}
 
 
 def make_engine(url: str) -> Engine:
