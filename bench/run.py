@@ -533,11 +533,13 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; 0 on success, 1 on failure, 130 when interrupted."""
-    args = parse_args(argv)
+def run_guarded(
+    run: Callable[[argparse.Namespace, Path], dict[str, Any]], args: argparse.Namespace, prefix: str
+) -> dict[str, Any] | int:
+    """`run` in a fresh temporary var dir: its results, or the exit code (1 failed, 130 interrupted) once
+    the reason is printed. The dir is removed after success unless `--keep`, kept after anything else."""
     signal.signal(signal.SIGTERM, _interrupt)
-    var_dir = Path(tempfile.mkdtemp(prefix="send-bench-"))
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
     failed = True
     try:
         results = run(args, var_dir)
@@ -551,6 +553,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not failed and not args.keep:
             shutil.rmtree(var_dir, ignore_errors=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 on success, 1 on failure, 130 when interrupted."""
+    results = run_guarded(run, parse_args(argv), "send-bench-")
+    if isinstance(results, int):
+        return results
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     say("")

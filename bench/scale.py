@@ -22,11 +22,8 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +48,7 @@ from bench.run import (
     measure_latency,
     per_workflow,
     percentile,
+    run_guarded,
     say,
 )
 from bench.stack import Stack, configure
@@ -496,28 +494,12 @@ def summary(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the scale bench; 0 on success, 1 on failure, 130 when interrupted."""
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    var_dir = Path(tempfile.mkdtemp(prefix="send-scale-"))
-    failed = True
-    try:
-        results = run(args, var_dir)
-        failed = False
-    except KeyboardInterrupt:
-        say(f"\ninterrupted; every process the bench started has been stopped (files in {var_dir})")
-        return 130
-    except (BenchError, RuntimeError, httpx.HTTPError) as err:
-        say(f"bench failed: {type(err).__name__}: {err}\nlogs and databases kept in {var_dir}")
-        return 1
-    finally:
-        if not failed and not args.keep:
-            shutil.rmtree(var_dir, ignore_errors=True)
+    results = run_guarded(run, args, "send-scale-")
+    if isinstance(results, int):
+        return results
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     say("\n" + summary(results) + f"\n\nresults: {args.out}")

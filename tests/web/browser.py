@@ -4,13 +4,19 @@ axe-core with no serious or critical violation, and no code, dict or ISO date in
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, expect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from store.register import Parent, Pupil, PupilParent, School
 
 # Screenshots of every main page at both widths, kept after the run (git-ignored).
 SHOTS = Path(os.environ.get("SEND_TEST_SCREENSHOTS") or Path(__file__).parent / "screenshots")
@@ -123,3 +129,24 @@ async def post_by_hand(page: Page, action: str, fields: dict[str, str]) -> None:
     await page.evaluate("html => document.querySelector('main').insertAdjacentHTML('beforeend', html)", html)
     await page.locator("#crafted button").click()
     await page.wait_for_load_state()
+
+
+def ehcp_family(engine: Engine, school: School, surname: str) -> tuple[Pupil, Parent]:
+    """A Year 6 pupil of Kent with an EHC plan and a parent of their own, named `surname` and a marker."""
+    with Session(engine, expire_on_commit=False) as s:
+        marker = uuid.uuid4().hex[:6]
+        pupil = Pupil(
+            school_id=school.id,
+            legal_name=f"Noor {surname}{marker}",
+            date_of_birth=dt.date(2015, 3, 1),
+            year_group=6,
+            sen_provision="E",
+            needs=["SLCN"],
+            local_authority="Kent",
+        )
+        parent = Parent(name=f"Sam {surname}{marker}", email=f"sam.{marker}@example.org")
+        s.add_all([pupil, parent])
+        s.commit()
+        s.add(PupilParent(pupil_id=pupil.id, parent_id=parent.id))
+        s.commit()
+        return pupil, parent

@@ -27,10 +27,10 @@ from domain.links import PURPOSES, Purpose
 from domain.schemas import Role
 from infra.settings import get_settings
 from store.provision_service import school_year_of
-from store.register import Agency, Parent, Pupil, PupilParent, School
+from store.register import Agency, Pupil, School
 from tests.api.test_ep_allocations import EVIDENCE
 from tests.conftest import _staff, client_for
-from tests.web.browser import DESKTOP, check_page, post_by_hand, signed_in, until_shown
+from tests.web.browser import DESKTOP, check_page, ehcp_family, post_by_hand, signed_in, until_shown
 
 LINK = re.compile(r"^(?P<words>[^\r\n]+):\r?\n(?P<url>https?://\S+/respond/[\w.~-]+)\r?$", re.M)
 VIEWS = PURPOSES[Purpose.give_views].invitation
@@ -46,27 +46,6 @@ def no_bad_attempts_yet() -> Iterator[None]:
     yield
     BAD_ATTEMPTS.clear()
     get_settings.cache_clear()  # after monkeypatch has put back any setting a test changed
-
-
-def family(engine, school) -> tuple[Pupil, Parent]:  # type: ignore[no-untyped-def]
-    """A Year 6 pupil of Kent with an EHC plan and one parent of their own."""
-    with Session(engine, expire_on_commit=False) as s:
-        marker = uuid.uuid4().hex[:6]
-        pupil = Pupil(
-            school_id=school.id,
-            legal_name=f"Noor Linked{marker}",
-            date_of_birth=dt.date(2015, 3, 1),
-            year_group=6,
-            sen_provision="E",
-            needs=["SLCN"],
-            local_authority="Kent",
-        )
-        parent = Parent(name=f"Sam Linked{marker}", email=f"sam.{marker}@example.org")
-        s.add_all([pupil, parent])
-        s.commit()
-        s.add(PupilParent(pupil_id=pupil.id, parent_id=parent.id))
-        s.commit()
-        return pupil, parent
 
 
 def open_review(api: httpx.Client, pupil: Pupil) -> str:
@@ -156,7 +135,10 @@ async def test_a_parent_gives_views_and_confirms_attendance_through_their_links(
     browser, live_api, engine, school, pupil, sendco, smtp
 ) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
-    (child, parent), (other_pupil, other_parent) = family(engine, school), family(engine, school)
+    (child, parent), (other_pupil, other_parent) = (
+        ehcp_family(engine, school, "Linked"),
+        ehcp_family(engine, school, "Linked"),
+    )
     with client_for(live_api, sendco[1]) as api:
         case_id, other_case = open_review(api, child), open_review(api, other_pupil)
         invitation = emails_to(smtp, parent.email, case_id, "Invitation: annual review meeting")
@@ -242,7 +224,7 @@ async def test_an_ep_uploads_advice_the_review_counts_as_received(
     # Attendance links for this case last 6 seconds: time moves on, and they expire.
     monkeypatch.setenv("SEND_LINK_DAYS", '{"confirm-attendance": 0.00007}')
     get_settings.cache_clear()
-    child, parent = family(engine, school)
+    child, parent = ehcp_family(engine, school, "Linked")
     with Session(engine) as s:
         ep = s.exec(select(Agency).where(Agency.email == "ep_service@example.org")).one()
     with client_for(live_api, sendco[1]) as api:
@@ -386,7 +368,10 @@ async def test_a_parent_consents_and_a_receiving_school_confirms_the_sen_file_th
 ) -> None:  # type: ignore[no-untyped-def]
     smtp.clear()
     today = dt.datetime.now(ENGLAND).date()
-    (referred, parent), (leaver, _) = family(engine, school), family(engine, school)
+    (referred, parent), (leaver, _) = (
+        ehcp_family(engine, school, "Linked"),
+        ehcp_family(engine, school, "Linked"),
+    )
     with Session(engine) as s:
         receiving = s.exec(select(Agency).where(Agency.email == "other@example.org")).one()
     with client_for(live_api, sendco[1]) as api:

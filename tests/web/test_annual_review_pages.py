@@ -7,38 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 
 import pytest
 from playwright.async_api import Locator, Page, expect
-from sqlmodel import Session
 
 from domain.dates import ENGLAND
-from store.register import Parent, Pupil, PupilParent
+from store.register import Parent, Pupil
 from tests.conftest import client_for
-from tests.web.browser import check_page, leaks, signed_in, until_shown
+from tests.web.browser import check_page, ehcp_family, leaks, signed_in, until_shown
 
 
 @pytest.fixture
 def review_pupil(engine, school, pupil) -> tuple[Pupil, Parent]:  # type: ignore[no-untyped-def]
     """A Year 6 pupil with an EHC plan and a parent, of Kent (whose agencies `pupil` registers)."""
-    with Session(engine, expire_on_commit=False) as s:
-        marker = uuid.uuid4().hex[:6]
-        pupil = Pupil(
-            school_id=school.id,
-            legal_name=f"Noor Review {marker}",
-            date_of_birth=dt.date(2015, 3, 1),
-            year_group=6,
-            sen_provision="E",
-            needs=["SLCN"],
-            local_authority="Kent",
-        )
-        parent = Parent(name=f"Sam Review {marker}", email=f"sam.{marker}@example.org")
-        s.add_all([pupil, parent])
-        s.commit()
-        s.add(PupilParent(pupil_id=pupil.id, parent_id=parent.id))
-        s.commit()
-        return pupil, parent
+    return ehcp_family(engine, school, "Review ")
 
 
 async def type_date(field: Locator, day: dt.date) -> None:
