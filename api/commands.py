@@ -165,12 +165,21 @@ def _unknown_agencies(session: Session, facts: BaseModel, school_id: int) -> lis
     for name, info in type(facts).model_fields.items():
         kinds = [m.kind for m in info.metadata if isinstance(m, AgencyOf)]
         agency_id = getattr(facts, name)
-        if kinds and agency_id is not None:
-            agency = agency_seen_by(session, agency_id, school_id)
-            if agency is None or agency.kind != kinds[0]:
-                reason = f"there is no {AGENCY_WORDS[kinds[0]]} with id {agency_id} in the register"
-                problems.append({"field": f"facts.{name}", "reason": reason})
+        if (
+            kinds
+            and agency_id is not None
+            and (reason := _no_such_agency(session, kinds[0], agency_id, school_id))
+        ):
+            problems.append({"field": f"facts.{name}", "reason": reason})
     return problems
+
+
+def _no_such_agency(session: Session, kind: str, agency_id: int, school_id: int) -> str | None:
+    """Why the school cannot name this agency (None if it can: its own or the LA's, and of the kind)."""
+    agency = agency_seen_by(session, agency_id, school_id)
+    if agency is not None and agency.kind == kind:
+        return None
+    return f"there is no {AGENCY_WORDS[kind]} with id {agency_id} in the register"
 
 
 def _agency_check(session: Session, process: Process, inp: BaseModel, pupil: Pupil) -> None:
@@ -187,9 +196,7 @@ def _agency_check(session: Session, process: Process, inp: BaseModel, pupil: Pup
         if recipient.kind not in AGENCY_KINDS or recipient.kind in missing:
             continue
         if recipient.agency_id is not None:
-            agency = agency_seen_by(session, recipient.agency_id, pupil.school_id)
-            if agency is None or agency.kind != recipient.kind:
-                reason = f"there is no {AGENCY_WORDS[recipient.kind]} with id {recipient.agency_id}"
+            if reason := _no_such_agency(session, recipient.kind, recipient.agency_id, pupil.school_id):
                 raise _invalid([{"field": "facts", "reason": reason}])
         elif agency_for(session, pupil_id=pupil.id, school_id=pupil.school_id, kind=recipient.kind) is None:
             missing.append(recipient.kind)
