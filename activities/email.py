@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email.policy
 import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
-from icalendar import Calendar, Event, vCalAddress, vText
 from jinja2 import TemplateError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import mime
 from activities.links import links_for
 from activities.recipients import Person, greeting_name, no_recipient, resolve
 from activities.rendering import Rendered, render
 from domain import words
-from domain.schemas import EmailBatch, EmailRequest, EmailResult, Invite, Recipient
+from domain.schemas import EmailBatch, EmailRequest, EmailResult, Recipient
 from infra.case_history import accepted_updates
 from infra.database import session_scope
 from infra.settings import Settings, get_settings
@@ -40,16 +36,12 @@ from store.register_service import sendco_of
 
 log = logging.getLogger(__name__)
 
-LONDON = ZoneInfo("Europe/London")
 ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 NOTICE_TEMPLATE = "delivery-failed"
 UNBUILDABLE = (
     "the email cannot be built for one recipient (a line break or control character in their name or"
     " address: correct it in the register)"
 )
-# Long header lines are allowed up to RFC 5322's 998: folding a subject of about 78 characters puts it
-# on a continuation line, which many readers (Python's own parser too) show with a leading space.
-WIRE = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -301,7 +293,8 @@ def _prepare(req: EmailRequest) -> Prepared | EmailResult:
         settings = get_settings()
         row = row or _new_row(req)
         try:
-            rendered = {p.email: _render(session, req, case, p, settings) for p in people}
+            shared = {**req.context, **_case_context(session, case, settings)}
+            rendered = {p.email: _render(session, req, case, p, settings, shared) for p in people}
         except TemplateError as exc:
             raise ApplicationError(
                 f"email template {req.template} failed: {exc}", type="EmailTemplateError", non_retryable=True
@@ -368,9 +361,15 @@ def _claim(copy_id: int, attempt: int) -> bool:
 
 
 def _render(
-    session: Session, req: EmailRequest, case: Case | None, person: Person, settings: Settings
+    session: Session,
+    req: EmailRequest,
+    case: Case | None,
+    person: Person,
+    settings: Settings,
+    shared: dict[str, Any],
 ) -> Rendered:
-    context = {**req.context, **_engine_context(session, case, [person], settings)}
+    """The person's own message: the request's and the case's context, and their name, case URL, links."""
+    context = {**shared, **_reader_context(case, person, settings)}
     context["links"] = links_for(session, req, case, person, settings)  # this reader's own, if any
     return render(req.template, context)
 
@@ -484,9 +483,8 @@ def _case(session: Session, case_id: str | None) -> Case | None:
 STAFF_KINDS = frozenset({"sendco", "headteacher", "staff"})
 
 
-def _engine_context(session: Session, case: Case | None, people: list[Person], settings: Settings) -> dict:
-    """What every template may use, looked up here so that workflows never carry names."""
-    staff_only = all(p.kind in STAFF_KINDS for p in people)
+def _case_context(session: Session, case: Case | None, settings: Settings) -> dict[str, Any]:
+    """What every template may use about the case, looked up here so that workflows never carry names."""
     pupil = session.get(Pupil, case.pupil_id) if case else None
     school = session.get(School, case.school_id) if case else None
     words = pupil.legal_name.split() if pupil else []
@@ -498,10 +496,17 @@ def _engine_context(session: Session, case: Case | None, people: list[Person], s
         "pupil_initials": "".join(w[0].upper() for w in words),
         "pupil_first_name": words[0] if words else "",
         "case_ref": case.id[:8] if case else "",
+    }
+
+
+def _reader_context(case: Case | None, person: Person, settings: Settings) -> dict[str, Any]:
+    """What every template may use about its one reader."""
+    for_staff = person.kind in STAFF_KINDS
+    return {
         # The case page is for staff: parents and agencies get who to contact instead.
-        "case_url": f"{settings.public_url.rstrip('/')}/cases/{case.id}" if case and staff_only else "",
-        "for_staff": staff_only,
-        "recipient_name": greeting_name(people),
+        "case_url": f"{settings.public_url.rstrip('/')}/cases/{case.id}" if case and for_staff else "",
+        "for_staff": for_staff,
+        "recipient_name": greeting_name([person]),
     }
 
 
@@ -514,25 +519,20 @@ def _outgoing(
     ValueError if it cannot be built or written out (a header value with a line break in it).
     """
     from_name, from_addr = parseaddr(settings.mail_from)
-    message = EmailMessage()
-    message["Subject"] = rendered.subject
-    message["From"] = settings.mail_from
-    message["To"] = Address(display_name=person.name, addr_spec=person.email)
-    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-    message["Message-ID"] = copy.message_id
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Send-Outbox-Key"] = req.key
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    headers = {
+        "Subject": rendered.subject,
+        "From": mime.mailbox(from_name, from_addr),
+        "To": mime.mailbox(person.name, person.email),
+        "Date": format_datetime(dt.datetime.now(dt.UTC)),
+        "Message-ID": copy.message_id,
+        "Auto-Submitted": "auto-generated",
+        "X-Send-Outbox-Key": req.key,
+    }
+    calendar = None
     if req.invite is not None:
-        message.add_attachment(
-            invitation(req.invite, organizer=(from_name, from_addr), people=[person]),
-            maintype="text",
-            subtype="calendar",
-            filename="invite.ics",
-            params={"method": "REQUEST"},
-        )
-    data = message.as_bytes(policy=WIRE)  # written out now: a header that cannot be fails here, not at send
+        calendar = mime.invitation(req.invite, organizer=(from_name, from_addr), people=[person])
+    # Written out now: a header that cannot be fails here, not at send.
+    data = mime.message(headers, rendered.text, rendered.html, calendar)
     assert copy.id is not None
     return Outgoing(data=data, sender=from_addr, address=person.email, copy_id=copy.id)
 
@@ -541,36 +541,3 @@ def message_id(key: str, from_addr: str) -> str:
     """A Message-ID that is the same on every attempt for the key."""
     domain = from_addr.rpartition("@")[2] or "send-engine.invalid"
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
-
-
-def invitation(invite: Invite, *, organizer: tuple[str, str], people: list[Person]) -> bytes:
-    """An iTIP REQUEST calendar: times in UTC (naive start times are UK local time)."""
-    start = invite.start if invite.start.tzinfo else invite.start.replace(tzinfo=LONDON)
-    start = start.astimezone(dt.UTC)
-    calendar = Calendar()
-    calendar.add("prodid", "-//SEND case engine//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
-    event = Event()
-    event.add("uid", invite.uid)
-    event.add("sequence", invite.sequence)
-    event.add("dtstamp", dt.datetime.now(dt.UTC))
-    event.add("dtstart", start)
-    event.add("dtend", start + dt.timedelta(minutes=invite.minutes))
-    event.add("summary", invite.summary)
-    if invite.location:
-        event.add("location", invite.location)
-    event.add("organizer", _cal_address(*organizer))
-    for person in people:
-        attendee = _cal_address(person.name, person.email)
-        attendee.params.update(role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp="TRUE")
-        event.add("attendee", attendee, encode=False)
-    calendar.add_component(event)
-    return calendar.to_ical()
-
-
-def _cal_address(name: str, email: str) -> vCalAddress:
-    address = vCalAddress(f"mailto:{email}")
-    if name:
-        address.params["cn"] = vText(name)
-    return address

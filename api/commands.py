@@ -283,13 +283,13 @@ def action_of(case: Case, name: str) -> Action:
 
 
 async def _written(session: Session, case: Case, before: tuple[Any, Any]) -> None:
-    """Wait (briefly) until the workflow's write of the case after an action has landed."""
-    deadline = asyncio.get_running_loop().time() + CASE_WRITE_WAIT
-    while asyncio.get_running_loop().time() < deadline:
-        session.refresh(case)
-        if (case.updated_at, case.recorded_at) != before:
-            return
-        await asyncio.sleep(0.05)
+    """Wait (briefly) until the workflow's write of the case after an action has landed, then read it."""
+    loop = asyncio.get_running_loop()
+    deadline, pause = loop.time() + CASE_WRITE_WAIT, 0.02
+    while loop.time() < deadline and case_service.written_at(session, case_id=case.id) == before:
+        await asyncio.sleep(pause)
+        pause = min(2 * pause, 0.2)
+    session.refresh(case)
 
 
 async def take_action(

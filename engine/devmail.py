@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from email import policy
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from typing import Any
 
@@ -20,7 +21,7 @@ from store.casework import Case, OutboxMessage, ReceivedMail
 from store.register import Parent, Pupil, PupilParent, Staff
 
 log = logging.getLogger(__name__)
-HEADERS = BytesHeaderParser(policy=policy.default)
+HEADERS = BytesHeaderParser(policy=policy.compat32)  # raw values: only the subject needs decoding
 
 
 class KeepInDatabase:
@@ -35,7 +36,7 @@ class KeepInDatabase:
             received_at=dt.datetime.now(dt.UTC),
             mail_from=(envelope.mail_from or "")[:320],
             recipients=list(envelope.rcpt_tos),
-            subject=str(message.get("Subject", ""))[:500],
+            subject=subject(message.get("Subject", ""))[:500],
             message_id=str(message["Message-ID"])[:300] if message["Message-ID"] else None,
             raw=raw_bytes.decode("utf-8", errors="replace"),
         )
@@ -45,6 +46,14 @@ class KeepInDatabase:
             db.flush()
             log.info("devmail stored message %s", row.id)
         return "250 Message accepted for delivery"
+
+
+def subject(raw: str) -> str:
+    """The subject in words (RFC 2047 encoded words decoded), on one line."""
+    try:
+        return " ".join(str(make_header(decode_header(raw))).split())
+    except (UnicodeError, LookupError, ValueError):
+        return " ".join(raw.split())
 
 
 def school_of(db: Session, outbox_key: str, recipients: list[str]) -> int | None:

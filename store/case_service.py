@@ -38,6 +38,12 @@ def case_at_school(session: Session, *, case_id: str, school_id: int) -> Case | 
     return case if case is not None and case.school_id == school_id else None
 
 
+def written_at(session: Session, *, case_id: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """When the case row was last changed and the event time of the workflow write that changed it."""
+    stamps = session.exec(select(Case.updated_at, Case.recorded_at).where(Case.id == case_id)).first()
+    return (stamps[0], stamps[1]) if stamps else (None, None)
+
+
 def workflow_id_for(process: str, case_id: str) -> str:
     """A case's workflow id: the process and the case's uuid, never personal data."""
     return f"{process}-{case_id}"

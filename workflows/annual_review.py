@@ -122,8 +122,7 @@ class AnnualReview(ReviewCase):
             await self.replan()
         if self.breaches:
             await self.tell_head_of_breach()
-        await self.send_invitations(version)
-        await self.request_advice(version)
+        await self.at_once(self.send_invitations(version), self.request_advice(version))
         if version == 1:
             self.track(
                 "circulate-advice", "Circulate the advice to every invitee", SENDCO, self.is_circulated, QUIET

@@ -33,6 +33,12 @@ with workflow.unsafe.imports_passed_through():
         Recipient,
     )
 
+# Since this patch a step's write is a local activity: it runs in the worker within the workflow task that
+# staged it, so the server schedules no activity task and no further workflow task for it.
+LOCAL_RECORDS = "record-case-as-local-activity"
+# Since this patch the emails a workflow task sends (a step's invitations and advice requests, deadlines
+# that fall due together) go in one activity, each still exactly once per recipient.
+ONE_SEND_A_TASK = "one-email-activity-a-workflow-task"
 RECORD_OPTIONS = {
     "start_to_close_timeout": timedelta(seconds=30),
     # Retried until it succeeds (a case's record must not be lost); from the third attempt on the activity
@@ -63,6 +69,8 @@ class CaseIO:
         self._staged = CaseRecord(case_id=case.case_id, at=workflow.now())
         self._writing = asyncio.Lock()
         self._flusher: asyncio.Future[None] | None = None
+        self._queued: list[tuple[list[EmailRequest], asyncio.Future[list[bool]]]] = []
+        self._sender: asyncio.Future[None] | None = None
 
     @property
     def today(self) -> date:
@@ -110,7 +118,10 @@ class CaseIO:
             record = self._staged
             self._staged = CaseRecord(case_id=self.case.case_id, at=workflow.now())
             record.at = workflow.now()
-            await workflow.execute_activity("record_case", record, **RECORD_OPTIONS)
+            if workflow.patched(LOCAL_RECORDS):
+                await workflow.execute_local_activity("record_case", record, **RECORD_OPTIONS)
+            else:
+                await workflow.execute_activity("record_case", record, **RECORD_OPTIONS)
 
     async def write(
         self,
@@ -172,9 +183,41 @@ class CaseIO:
         )
 
     async def send_all(self, emails: list[EmailRequest]) -> list[bool]:
-        """Send a step's emails in one activity; for each, False when it could not be delivered (recorded)."""
+        """Send emails, with every other sent in this workflow task, in one activity; for each, False when
+        it could not be delivered (recorded)."""
         if not emails:
             return []
+        if not workflow.patched(ONE_SEND_A_TASK):
+            return await self._send_now(emails)
+        sent: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
+        self._queued.append((emails, sent))
+        if self._sender is None:
+            self._sender = asyncio.ensure_future(self._send_when_queued())
+        return await sent
+
+    async def _send_when_queued(self) -> None:
+        """Once every coroutine of the workflow task has queued its emails, send them all at once."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._queued))
+            queued, self._queued = self._queued, []
+            try:
+                results = await self._send_now([e for emails, _ in queued for e in emails])
+            except BaseException as err:  # cancelled with the workflow: every sender hears of it
+                for _, sent in queued:
+                    if sent.done():
+                        continue
+                    if isinstance(err, asyncio.CancelledError):
+                        sent.cancel()
+                    else:
+                        sent.set_exception(err)
+                raise
+            for emails, sent in queued:
+                if not sent.done():  # its sender may have been cancelled meanwhile
+                    sent.set_result(results[: len(emails)])
+                results = results[len(emails) :]
+
+    async def _send_now(self, emails: list[EmailRequest]) -> list[bool]:
+        """One send_emails activity; for each email, False when it could not be delivered (recorded)."""
         try:
             results: list[EmailResult] = await workflow.execute_activity(
                 "send_emails", EmailBatch(emails=emails), result_type=list[EmailResult], **EMAIL_OPTIONS

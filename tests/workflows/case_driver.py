@@ -135,6 +135,21 @@ class CaseDriver:
             query = select(Deadline).where(Deadline.case_id == self.case_id, Deadline.key == key)
             return s.exec(query).first()
 
+    async def activities(self) -> tuple[list[str], int]:
+        """The activities the case's run has scheduled so far, by name, and how many local ones it ran."""
+        history = await self.handle.fetch_history()
+        scheduled = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        ]
+        local = sum(
+            e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+            for e in history.events
+        )
+        return scheduled, local
+
     def pending_approval(self) -> Approval | None:
         with Session(self.engine) as s:
             query = select(Approval).where(Approval.case_id == self.case_id, Approval.status == "pending")
@@ -155,7 +170,8 @@ Driver = TypeVar("Driver", bound=CaseDriver)
 
 class StartedCases:
     """The cases one test starts: `add` each as it starts; `close` (at teardown) stops every one once idle
-    and saves the first run of a recorded scenario (`Recorder`: only if the test passed)."""
+    and saves the first run of a recorded scenario's first case (`Recorder`: only if the test passed);
+    a case the scenario went on to open (an EP referral) is another process's, and is not saved."""
 
     def __init__(
         self, request: pytest.FixtureRequest, env: WorkflowEnvironment, process: str, recorded: dict[str, str]
@@ -171,4 +187,8 @@ class StartedCases:
     async def close(self) -> None:
         for r in self.started:
             await r.stop()
-            await self.recorder.save(self.env.client, r.case.workflow_id, r.handle.first_execution_run_id)
+        if self.started:
+            first = self.started[0]
+            await self.recorder.save(
+                self.env.client, first.case.workflow_id, first.handle.first_execution_run_id
+            )

@@ -8,8 +8,10 @@ tests/workflows/histories/<process>/<scenario>.json. To record them all again, i
 It removes the saved histories of every registered process and runs each process's workflow tests
 (tests/workflows/test_<process>.py) with RECORD_HISTORIES=1, so each recorded scenario writes its
 history as it ends; a failed test saves nothing (its history would be partial) and the command fails.
-Do this only for a change no deployed case has run yet; a change to a running process goes behind
-`workflow.patched(...)` and the saved histories stay as they are.
+
+A change to a running process goes behind `workflow.patched(...)`: first move each process's saved
+histories into a folder below it named for the change (histories/<process>/before-<change>/), which
+the recorder leaves alone and the replay guard keeps replaying, then record the new ones.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def main() -> int:
             print(f"{name}: no workflow tests at {module.relative_to(ROOT)}", file=sys.stderr)
             return 1
         tests.append(str(module.relative_to(ROOT)))
-        for old in (HISTORIES / name).glob("*.json"):
+        for old in (HISTORIES / name).glob("*.json"):  # the current code's; older folders stay
             old.unlink()
     env = {**os.environ, FLAG: "1"}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]

@@ -3,6 +3,8 @@
 A change that would break a running case fails here; make it behind `workflow.patched(...)` instead.
 Each process in `workflows.registry.PROCESSES` must have at least one saved history, in
 tests/workflows/histories/<process name>/*.json (the first run of a scenario of its workflow tests).
+Histories recorded before a patch are kept in a folder of their own below it (before-<what changed>/),
+so that the patch's old branch stays guarded as long as a case may still be on it.
 
 To record every process's histories again (only for a change no deployed case has run yet), one command:
 
@@ -24,7 +26,7 @@ from tests.workflows.recorder import HISTORIES
 from worker import SANDBOX
 from workflows.registry import PROCESSES
 
-SAVED = [(name, path) for name in PROCESSES for path in sorted((HISTORIES / name).glob("*.json"))]
+SAVED = [(name, path) for name in PROCESSES for path in sorted((HISTORIES / name).rglob("*.json"))]
 
 
 @pytest.mark.parametrize("name", list(PROCESSES))
@@ -44,7 +46,9 @@ def test_every_saved_history_belongs_to_a_registered_process() -> None:
     assert not list(HISTORIES.glob("*.json")), "histories go in tests/workflows/histories/<process name>/"
 
 
-@pytest.mark.parametrize(("name", "path"), SAVED, ids=[f"{n}/{p.stem}" for n, p in SAVED])
+@pytest.mark.parametrize(
+    ("name", "path"), SAVED, ids=[f"{n}/{p.relative_to(HISTORIES / n).with_suffix('')}" for n, p in SAVED]
+)
 async def test_saved_history_replays(name: str, path: Path) -> None:
     workflow = PROCESSES[name].workflow
     history = WorkflowHistory.from_json(f"{name}-{path.stem}", path.read_text())
