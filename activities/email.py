@@ -64,6 +64,7 @@ class Prepared:
     unbuildable: list[str] = field(default_factory=list)  # why any copy could not be built
 
 
+CaseContexts = dict[str, dict[str, Any]]  # what templates may use about each case, by case id
 HEARTBEAT_EVERY = 2.0  # seconds; the workflows' heartbeat timeout is a few of these
 
 
@@ -78,10 +79,11 @@ async def send_email(req: EmailRequest) -> EmailResult:
 async def send_emails(batch: EmailBatch) -> list[EmailResult]:
     """A step's emails, each exactly once per recipient; a 4xx retries the batch (sent copies skipped)."""
     results = []
+    cases: CaseContexts = {}  # a batch's emails are mostly of one case: its names are looked up once
     async with _heartbeating(), Mailer() as mailer:
         for req in batch.emails:
             try:
-                results.append(await deliver(req, notify=True, mailer=mailer))
+                results.append(await deliver(req, notify=True, mailer=mailer, cases=cases))
             except ApplicationError as err:
                 if err.type not in ("EmailRejected", "NoRecipient"):
                     raise
@@ -109,18 +111,21 @@ async def _heartbeating() -> AsyncIterator[None]:
 EMAIL_ACTIVITIES = [send_email, send_emails]
 
 
-async def deliver(req: EmailRequest, *, notify: bool, mailer: Mailer | None = None) -> EmailResult:
+async def deliver(
+    req: EmailRequest, *, notify: bool, mailer: Mailer | None = None, cases: CaseContexts | None = None
+) -> EmailResult:
     """Send each recipient their own copy unless the outbox row is settled; notify the SENDCo on failure.
 
-    The copies go over `mailer`'s connection when given (a batch shares one), else over one of their own.
+    The copies go over `mailer`'s connection when given (a batch shares one), else over one of their own;
+    `cases` keeps each case's template context for the other emails of a batch.
     """
     if mailer is None:
         async with Mailer() as own:
-            return await deliver(req, notify=notify, mailer=own)
+            return await deliver(req, notify=notify, mailer=own, cases=cases)
     if req.template in RECORD_TEMPLATES and req.case_id and "record" not in req.context:
         req = req.model_copy(update={"context": {**req.context, "record": await _case_record(req)}})
     try:
-        prepared = await asyncio.to_thread(_prepare, req)
+        prepared = await asyncio.to_thread(_prepare, req, cases)
     except ApplicationError as err:
         if err.type == "NoRecipient":
             await _reject(req, err.message, notify=notify)
@@ -274,7 +279,7 @@ def _recorded(case_id: str | None, updates: list[tuple[str, Any]]) -> list[dict[
 NOT_RECORDED = frozenset({"ready", "change_due_date", "decide_approval"})
 
 
-def _prepare(req: EmailRequest) -> Prepared | EmailResult:
+def _prepare(req: EmailRequest, cases: CaseContexts | None = None) -> Prepared | EmailResult:
     """Settled rows short-circuit; otherwise record the row as pending (attempts+1, this attempt's
     number), make a copy row per recipient and build the copies not yet delivered (with the reasons for
     any that cannot be built)."""
@@ -293,7 +298,10 @@ def _prepare(req: EmailRequest) -> Prepared | EmailResult:
         settings = get_settings()
         row = row or _new_row(req)
         try:
-            shared = {**req.context, **_case_context(session, case, settings)}
+            known = cases if cases is not None else {}
+            if (about_case := known.get(req.case_id or "")) is None:
+                about_case = known[req.case_id or ""] = _case_context(session, case, settings)
+            shared = {**req.context, **about_case}
             rendered = {p.email: _render(session, req, case, p, settings, shared) for p in people}
         except TemplateError as exc:
             raise ApplicationError(
