@@ -62,6 +62,7 @@ class Prepared:
     total: int
     attempt: int
     unbuildable: list[str] = field(default_factory=list)  # why any copy could not be built
+    claimed: int | None = None  # the first copy, when claimed for this attempt as the copies were made
 
 
 CaseContexts = dict[str, dict[str, Any]]  # what templates may use about each case, by case id
@@ -135,8 +136,10 @@ async def deliver(
         return prepared
     total = prepared.total
     refused = list(prepared.unbuildable)  # a copy that cannot be built is refused for good, as a 5xx
+    sent = False  # whether the outbox row is marked sent (with the last copy's delivery)
     for copy in prepared.copies:  # a retry skips the copies already delivered
-        if not await asyncio.to_thread(_claim, copy.copy_id, prepared.attempt):
+        claimed = copy.copy_id == prepared.claimed
+        if not (claimed or await asyncio.to_thread(_claim, copy.copy_id, prepared.attempt)):
             log.warning("email %s: a newer attempt has taken over (case %s)", req.key, req.case_id)
             raise ApplicationError(f"email {req.key} taken over by a newer attempt", type="EmailSuperseded")
         try:
@@ -151,12 +154,17 @@ async def deliver(
                 "email %s deferred (case %s), will retry: %s", req.key, req.case_id, code or "no link"
             )
             raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
-        await asyncio.to_thread(_record_delivered, copy.copy_id)
+        if copy is prepared.copies[-1]:  # the last: delivered and the row marked sent, in one transaction
+            await asyncio.to_thread(_record_delivered, copy.copy_id, req, "; ".join(refused), total)
+            sent = True
+        else:
+            await asyncio.to_thread(_record_delivered, copy.copy_id)
     if refused and len(refused) == total:
         reply = "; ".join(refused)
         await _reject(req, reply, notify=notify)
         raise ApplicationError(f"email {req.key} rejected: {reply}", type="EmailRejected", non_retryable=True)
-    await asyncio.to_thread(_mark_sent, req, "; ".join(refused), total)
+    if not sent:
+        await asyncio.to_thread(_mark_sent, req, "; ".join(refused), total)
     if refused and notify:
         await _notify_sendco(req, "; ".join(refused))
     log.info("email %s sent (case %s)", req.key, req.case_id)
@@ -325,7 +333,13 @@ def _prepare(req: EmailRequest, cases: CaseContexts | None = None) -> Prepared |
                     copies.append(_outgoing(req, rendered[person.email], person, settings, copy))
                 except ValueError as exc:  # a name or address no header can carry (CR, LF): never retried
                     unbuildable.append(scrub(f"{UNBUILDABLE}: {exc}"))
-        return Prepared(copies=copies, total=len(people), attempt=row.attempts, unbuildable=unbuildable)
+        # The first copy is claimed now, in this transaction: the next thing this attempt does is send it.
+        claimed = (
+            copies[0].copy_id if copies and _claim_in(session, copies[0].copy_id, row.attempts) else None
+        )
+        return Prepared(
+            copies=copies, total=len(people), attempt=row.attempts, unbuildable=unbuildable, claimed=claimed
+        )
 
 
 def _copy_row(session: Session, row: OutboxMessage, address: str, from_addr: str) -> OutboxCopy:
@@ -352,20 +366,25 @@ def _claim(copy_id: int, attempt: int) -> bool:
     meanwhile or a newer attempt holds it. A claim of an older attempt (its sender died or timed out with
     the copy in flight) is taken over: that copy is the one duplicate possible."""
     with session_scope() as session:
-        claimed = session.connection().execute(
-            update(OutboxCopy)
-            .where(
-                col(OutboxCopy.id) == copy_id,
-                col(OutboxCopy.delivered_at).is_(None),
-                col(OutboxCopy.claimed_attempt) < attempt,
-            )
-            .values(
-                claimed_attempt=attempt,
-                claims=col(OutboxCopy.claims) + 1,
-                claimed_at=dt.datetime.now(dt.UTC),
-            )
+        return _claim_in(session, copy_id, attempt)
+
+
+def _claim_in(session: Session, copy_id: int, attempt: int) -> bool:
+    """`_claim` in the caller's transaction (committed before the copy is sent)."""
+    claimed = session.connection().execute(
+        update(OutboxCopy)
+        .where(
+            col(OutboxCopy.id) == copy_id,
+            col(OutboxCopy.delivered_at).is_(None),
+            col(OutboxCopy.claimed_attempt) < attempt,
         )
-        return claimed.rowcount == 1
+        .values(
+            claimed_attempt=attempt,
+            claims=col(OutboxCopy.claims) + 1,
+            claimed_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    return claimed.rowcount == 1
 
 
 def _render(
@@ -382,8 +401,11 @@ def _render(
     return render(req.template, context)
 
 
-def _record_delivered(copy_id: int) -> None:
-    """Right after the server's 250: this recipient has their copy, so no retry sends it again."""
+def _record_delivered(
+    copy_id: int, sent: EmailRequest | None = None, refused: str = "", total: int = 0
+) -> None:
+    """Right after the server's 250: this recipient has their copy, so no retry sends it again. With
+    `sent` (the message's last copy), the outbox row is marked sent in the same transaction."""
     with session_scope() as session:
         copy = session.get(OutboxCopy, copy_id)
         if copy is None:
@@ -394,6 +416,8 @@ def _record_delivered(copy_id: int) -> None:
         if row is not None and copy.address not in row.delivered:
             row.delivered = [*row.delivered, copy.address]
             session.add(row)
+        if sent is not None:
+            _sent_in(session, sent, refused, total)
 
 
 def _record_deferral(key: str, reply: str) -> None:
@@ -406,22 +430,27 @@ def _record_deferral(key: str, reply: str) -> None:
 
 def _mark_sent(req: EmailRequest, refused: str, total: int) -> None:
     with session_scope() as session:
-        row = _row(session, req.key)
-        if row is None:
-            return
-        row.status = OutboxStatus.sent
-        row.sent_at = dt.datetime.now(dt.UTC)
-        row.error = f"some recipients refused: {refused}"[:2000] if refused else None
-        session.add(row)
-        if refused and req.case_id:
-            append(
-                session,
-                case_id=req.case_id,
-                actor="engine",
-                action="email-partly-refused",
-                detail=f"Email '{req.template}' (outbox key {req.key}) was refused for some of its "
-                f"{total} recipients: {refused}",
-            )
+        _sent_in(session, req, refused, total)
+
+
+def _sent_in(session: Session, req: EmailRequest, refused: str, total: int) -> None:
+    """Mark the outbox row sent (noting on the case any recipients who were refused)."""
+    row = _row(session, req.key)
+    if row is None:
+        return
+    row.status = OutboxStatus.sent
+    row.sent_at = dt.datetime.now(dt.UTC)
+    row.error = f"some recipients refused: {refused}"[:2000] if refused else None
+    session.add(row)
+    if refused and req.case_id:
+        append(
+            session,
+            case_id=req.case_id,
+            actor="engine",
+            action="email-partly-refused",
+            detail=f"Email '{req.template}' (outbox key {req.key}) was refused for some of its "
+            f"{total} recipients: {refused}",
+        )
 
 
 async def _reject(req: EmailRequest, reply: str, *, notify: bool) -> None:

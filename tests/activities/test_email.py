@@ -482,16 +482,19 @@ def test_a_copy_is_claimed_by_one_attempt_at_a_time_and_never_once_delivered(eng
     assert isinstance(older, Prepared) and isinstance(newer, Prepared)
     assert (older.attempt, newer.attempt) == (1, 2) and len(newer.copies) == len(parents) == 2
     first, second = (c.copy_id for c in newer.copies)
+    # Each attempt claims its first copy as it makes the copies (the next thing it does is send it):
+    # the retry took it over from the zombie, which may have sent it (the one duplicate possible).
+    assert older.claimed == newer.claimed == first
 
-    assert _claim(first, newer.attempt)
-    assert not _claim(first, older.attempt)  # the zombie cannot take it back, so it does not send it
+    assert not _claim(first, older.attempt)  # the zombie cannot take it back
+    assert not _claim(first, newer.attempt)  # nor is it claimed twice by one attempt
     assert _claim(second, older.attempt)  # nobody held this one: the zombie sends it ...
     assert _claim(second, newer.attempt)  # ... and the retry takes it over (the one duplicate possible)
     _record_delivered(first)
     assert not _claim(first, 99)  # delivered: no attempt sends it again
     with Session(engine) as s:
         rows = {c.id: c for c in s.exec(select(OutboxCopy).where(col(OutboxCopy.id).in_([first, second])))}
-    assert (rows[first].claims, rows[first].claimed_attempt) == (1, 2) and rows[first].delivered_at
+    assert (rows[first].claims, rows[first].claimed_attempt) == (2, 2) and rows[first].delivered_at
     assert (rows[second].claims, rows[second].claimed_attempt) == (2, 2) and not rows[second].delivered_at
     assert outbox(engine, req.key).delivered == [rows[first].address]
     assert [c.copy_id for c in _prepare(req).copies] == [second]  # a retry sends only the other copy
