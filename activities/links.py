@@ -4,19 +4,17 @@ in the email activity (never in a workflow: the key stays out of workflow code a
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from activities.recipients import Person
+from domain.dates import ENGLAND
 from domain.links import PURPOSES, purposes_for
 from domain.schemas import EmailRequest
 from infra.link_signing import token_for
 from infra.settings import Settings
 from store import links
 from store.casework import Case
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def respond_url(settings: Settings, link_id: str) -> str:
@@ -45,7 +43,7 @@ def links_for(
             source=req.key,
             days=settings.link_days.get(purpose.value, spec.days),
         )
-        expires = links.aware(link.expires_at).astimezone(LONDON)
+        expires = links.aware(link.expires_at).astimezone(ENGLAND)
         found.append(
             {
                 "title": spec.title,

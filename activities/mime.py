@@ -17,11 +17,11 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from activities.recipients import Person
+from domain.dates import ENGLAND
 from domain.schemas import Invite
 
 # Bodies as quoted-printable UTF-8: readable on the wire, safe for any text.
@@ -30,14 +30,13 @@ UTF8_QP.body_encoding = charset.QP
 # Long header lines are allowed up to RFC 5322's 998: folding a subject of about 78 characters puts it
 # on a continuation line, which many readers (Python's own parser too) show with a leading space.
 WIRE = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
-LONDON = ZoneInfo("Europe/London")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def header(value: str) -> str | Header:
     """A header value as it may go on the wire: ValueError for a control character (CR, LF, NUL, tab)."""
     if CONTROL.search(value):
-        raise ValueError(f"a header value has a line break or control character in it: {value!r}")
+        raise ValueError("a name, address or subject has a line break or control character in it")
     return value if value.isascii() else Header(value, "utf-8", maxlinelen=998)
 
 
@@ -46,7 +45,7 @@ def mailbox(name: str, address: str) -> str:
     header(name)
     header(address)
     if not address.isascii():
-        raise ValueError("an address outside ASCII cannot be sent without SMTPUTF8")
+        raise ValueError("the address has letters the mail server cannot send (outside plain A to Z)")
     return formataddr((name, address), charset="utf-8")
 
 
@@ -73,7 +72,7 @@ def message(headers: dict[str, str], text: str, html: str, calendar: bytes | Non
 
 def invitation(invite: Invite, *, organizer: tuple[str, str], people: list[Person]) -> bytes:
     """An iTIP REQUEST calendar: times in UTC (naive start times are UK local time)."""
-    start = invite.start if invite.start.tzinfo else invite.start.replace(tzinfo=LONDON)
+    start = invite.start if invite.start.tzinfo else invite.start.replace(tzinfo=ENGLAND)
     start = start.astimezone(dt.UTC)
     calendar = Calendar()
     calendar.add("prodid", "-//SEND case engine//EN")

