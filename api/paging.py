@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
-from store.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+from store.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, listed, paginate
 
-__all__ = ["Page", "PageDep", "PageParams", "paginate"]
+__all__ = ["Page", "PageDep", "PageParams", "listed", "paginate"]
 
 
 class PageParams(BaseModel):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 from fastapi import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.dates import ENGLAND as LONDON
 from domain.deadline_states import OPEN, DeadlineState
@@ -245,17 +246,29 @@ class DecisionTaken(BaseModel):
     result: str
 
 
-def page_of(page: Page[Any], convert: Callable[[Any], BaseModel]) -> Response:
-    """A page of table rows as a page of public models, serialized to JSON once.
+def page_of(page: Page[Any], convert: type[BaseModel] | Callable[[Any], BaseModel]) -> Response:
+    """A page of table rows as a page of public models (`convert` is the model, or a function making one
+    of a row), serialized to JSON once.
 
     The route's `response_model` documents the page; returning the JSON itself spares a list of many
-    rows FastAPI's second validation and serialization of what is already a public model.
+    rows FastAPI's second validation and serialization of what is already a public model. A model
+    validates the whole list in one call, from the rows' attributes: half the time of one call a row.
     """
+    items = (
+        _list_of(convert).validate_python(page.items, from_attributes=True)
+        if isinstance(convert, type)
+        else [convert(row) for row in page.items]
+    )
     public = Page[Any](
-        items=[convert(row) for row in page.items],
+        items=items,
         total=page.total,
         offset=page.offset,
         limit=page.limit,
         total_exact=page.total_exact,
     )
     return Response(public.model_dump_json(), media_type="application/json")
+
+
+@cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]

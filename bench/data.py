@@ -15,9 +15,11 @@ from sqlalchemy import bindparam, event, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from api.public import DeadlinePublic
+from api.routes.cases import CASE_COLUMNS
 from store import case_service
 from store.casework import Case, CaseStatus, Deadline, DeadlineStatus
-from store.paging import paginate
+from store.paging import listed, paginate
 from store.register import Parent, Pupil, PupilParent, School, Staff
 
 BENCH_PUPIL = "Bench Pupil"
@@ -272,12 +274,12 @@ def _statements(engine: Engine, run: Callable[[], object]) -> list[tuple[str, An
 
 
 def explain(engine: Engine, limit: int = 50, repeat: int = 10) -> dict[str, dict[str, Any]]:
-    """Each list route's first page (paginate over the school's query) in-process: median ms, SQLite plans."""
+    """Each list route's first page (paginate over its listing) in-process: median ms, SQLite plans."""
     with engine.connect() as conn:
         school_id = conn.execute(select(School.id)).scalars().first()
     queries = {
-        "cases": case_service.cases_query(school_id=school_id),
-        "deadlines": case_service.deadlines_query(school_id=school_id),
+        "cases": listed(case_service.cases_query, CASE_COLUMNS, school_id=school_id),
+        "deadlines": listed(case_service.deadlines_query, DeadlinePublic.COLUMNS, school_id=school_id),
     }
     out: dict[str, dict[str, Any]] = {}
     for name, query in queries.items():

@@ -21,6 +21,7 @@ from store.casework import (
     OutboxMessage,
 )
 from store.chronology import append as append_entry
+from store.paging import given
 from store.register import School
 
 
@@ -90,23 +91,25 @@ def forget_case(session: Session, *, case_id: str) -> None:
 
 def cases_query(
     *,
-    school_id: int | None = None,
-    status: CaseStatus | None = None,
-    process: str | None = None,
-    pupil_id: int | None = None,
+    school_id: Any = None,
+    status: Any = None,
+    process: Any = None,
+    pupil_id: Any = None,
     columns: Iterable[str] | None = None,
 ) -> SelectOfScalar[Case]:
-    """The school's cases, newest first; with `columns`, rows of just those columns (a list reads no more)."""
+    """The school's cases, newest first; with `columns`, rows of just those columns (a list reads no more).
+
+    Each filter is a value or a bind parameter (see `store.paging.listed`); one not given is left out."""
     # Newest first, ties by id descending too: the (school_id, started_at, id) index read backwards, no sort.
     query = select(Case).order_by(col(Case.started_at).desc(), col(Case.id).desc())
-    if school_id is not None:
-        query = query.where(Case.school_id == school_id)
-    if status:
-        query = query.where(Case.status == status)
-    if process:
-        query = query.where(Case.process == process)
-    if pupil_id is not None:
-        query = query.where(Case.pupil_id == pupil_id)
+    for column, value in (
+        (Case.school_id, school_id),
+        (Case.status, status),
+        (Case.process, process),
+        (Case.pupil_id, pupil_id),
+    ):
+        if given(value):
+            query = query.where(column == value)
     return _only(query, Case, columns)
 
 
@@ -129,21 +132,22 @@ def _of_school(query: SelectOfScalar, table: type, school_id: int | None) -> Sel
 
 def deadlines_query(
     *,
-    school_id: int | None = None,
-    case_id: str | None = None,
-    status: DeadlineStatus | None = None,
-    due_before: dt.date | None = None,
+    school_id: Any = None,
+    case_id: Any = None,
+    status: Any = None,
+    due_before: Any = None,
     columns: Iterable[str] | None = None,
 ) -> SelectOfScalar[Deadline]:
-    """The deadlines, soonest first; with `columns`, rows of just those columns."""
+    """The deadlines, soonest first; with `columns`, rows of just those columns (filters as `cases_query`)."""
     query = select(Deadline).order_by(col(Deadline.due), col(Deadline.id))
-    if school_id is not None:
-        query = query.where(Deadline.school_id == school_id)
-    if case_id:
-        query = query.where(Deadline.case_id == case_id)
-    if status:
-        query = query.where(Deadline.status == status)
-    if due_before:
+    for column, value in (
+        (Deadline.school_id, school_id),
+        (Deadline.case_id, case_id),
+        (Deadline.status, status),
+    ):
+        if given(value):
+            query = query.where(column == value)
+    if given(due_before):
         query = query.where(Deadline.due <= due_before)
     return _only(query, Deadline, columns)
 

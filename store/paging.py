@@ -10,10 +10,12 @@ page exists, so "Next" and page numbers up to `total` keep working.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, computed_field
-from sqlalchemy import func, inspect, literal_column
+from sqlalchemy import Integer, bindparam, func, inspect, literal_column
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
@@ -45,6 +47,7 @@ class Page(BaseModel, Generic[T]):
 
 
 Statement = Select[Any] | SelectOfScalar[Any]
+OFFSET, LIMIT, BOUND = (bindparam(name, type_=Integer) for name in ("offset", "limit", "bound"))
 
 
 def _stable_order(statement: Statement) -> Statement:
@@ -64,19 +67,61 @@ def count_bound(offset: int, limit: int) -> int:
     return ((offset + limit) // COUNT_STEP + 1) * COUNT_STEP
 
 
-def bounded_count(session: Session, statement: Statement, bound: int) -> tuple[int, bool]:
-    """The rows `statement` matches, counted up to `bound`: (count, exact); (bound, False) if more match."""
-    probe = statement.order_by(None)
-    if not (probe._distinct or probe._group_by_clauses):  # a constant would change those
-        # A constant, unordered: the database counts from any index that serves the filter.
-        probe = probe.with_only_columns(literal_column("1"), maintain_column_froms=True)
-    counted = session.exec(select(func.count()).select_from(probe.limit(bound + 1).subquery())).one()
+@dataclass(frozen=True)
+class Listing:
+    """A list's two statements, with the page's place and the count's bound as bind parameters: the page
+    (`:offset`, `:limit`) and its count of at most `:bound` rows."""
+
+    page: Statement
+    count: Statement
+
+    @classmethod
+    def of(cls, statement: Statement) -> Listing:
+        probe = statement.order_by(None)
+        if not (probe._distinct or probe._group_by_clauses):  # a constant would change those
+            # A constant, unordered: the database counts from any index that serves the filter.
+            probe = probe.with_only_columns(literal_column("1"), maintain_column_froms=True)
+        return cls(
+            page=_stable_order(statement).offset(OFFSET).limit(LIMIT),
+            count=select(func.count()).select_from(probe.limit(BOUND).subquery()),
+        )
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A listing and the values of its filters' bind parameters."""
+
+    listing: Listing
+    params: dict[str, Any]
+
+
+def given(value: Any) -> bool:
+    """A filter's value counts as given unless it is None or the empty string."""
+    return value is not None and not (isinstance(value, str) and not value)
+
+
+def listed(build: Callable[..., Statement], columns: tuple[str, ...], **filters: Any) -> Listed:
+    """`build(columns=columns, **filters)` as a listing built once for each set of filters given (None and
+    "" are not given), each filter a bind parameter: an often-read list builds no statement per request,
+    and its statements' cache keys are computed once, not at every execution."""
+    values = {name: value for name, value in filters.items() if given(value)}
+    return Listed(_listing(build, columns, frozenset(values)), values)
+
+
+@cache
+def _listing(build: Callable[..., Statement], columns: tuple[str, ...], names: frozenset[str]) -> Listing:
+    return Listing.of(build(columns=columns, **{name: bindparam(name) for name in names}))
+
+
+def bounded_count(session: Session, listed: Listed, bound: int) -> tuple[int, bool]:
+    """The rows the listing matches, counted up to `bound`: (count, exact); (bound, False) if more match."""
+    counted = session.exec(listed.listing.count, params={**listed.params, "bound": bound + 1}).one()
     return (counted, True) if counted <= bound else (bound, False)
 
 
 def paginate(
     session: Session,
-    statement: Statement,
+    statement: Statement | Listed,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
     *,
@@ -85,7 +130,10 @@ def paginate(
     """One page of `statement` and its bounded count; `to` converts each row (`XPublic.model_validate`)."""
     if offset < 0 or not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"a page needs offset >= 0 and limit between 1 and {MAX_LIMIT}")
-    rows = session.exec(_stable_order(statement).offset(offset).limit(limit)).all()
+    if not isinstance(statement, Listed):
+        statement = Listed(Listing.of(statement), {})
+    page = {**statement.params, "offset": offset, "limit": limit}
+    rows = session.exec(statement.listing.page, params=page).all()
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         total, exact = offset + len(rows), True  # the list ends on this page: nothing more to count
     else:

@@ -20,7 +20,7 @@ from api import commands
 from api.commands import CaseStart, case_of, view_of
 from api.deps import CurrentStaff, SessionDep, require_role
 from api.errors import ERROR_RESPONSES
-from api.paging import Page, PageDep, paginate
+from api.paging import Page, PageDep, listed, paginate
 from api.public import ActionTaken, CaseStarted, CaseSummary, CaseView, ChronologyPublic, page_of
 from api.temporal_calls import TemporalDep, task_queue
 from domain.schemas import Role
@@ -30,6 +30,7 @@ from workflows.process import Action
 from workflows.registry import PROCESSES
 
 router = APIRouter(prefix="/api/v1", tags=["cases"], responses=ERROR_RESPONSES)
+CASE_COLUMNS = tuple(CaseSummary.model_fields)
 CanAct = require_role(Role.sendco, Role.headteacher)
 IdempotencyKey = Annotated[
     str | None,
@@ -58,7 +59,7 @@ async def start(
 
 
 @router.get("/cases", response_model=Page[CaseSummary])
-def list_cases(
+async def list_cases(
     session: SessionDep,
     page: PageDep,
     staff: CurrentStaff,
@@ -67,14 +68,15 @@ def list_cases(
     pupil_id: int | None = None,
 ) -> Any:
     """The school's cases, newest first."""
-    query = case_service.cases_query(
+    cases = listed(
+        case_service.cases_query,
+        CASE_COLUMNS,
         school_id=staff.school_id,
         status=status,
         process=process,
         pupil_id=pupil_id,
-        columns=CaseSummary.model_fields,
     )
-    return page_of(paginate(session, query, page.offset, page.limit), CaseSummary.model_validate)
+    return page_of(paginate(session, cases, page.offset, page.limit), CaseSummary)
 
 
 @router.get("/cases/{case_id}", response_model=CaseView)

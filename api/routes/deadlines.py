@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ERROR_RESPONSES
-from api.paging import Page, PageDep, paginate
+from api.paging import Page, PageDep, listed, paginate
 from api.public import DeadlinePublic, page_of, today
 from store import case_service
 from store.casework import DeadlineStatus
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["deadlines"], responses=ERROR_RESPONS
 
 
 @router.get("/deadlines", response_model=Page[DeadlinePublic])
-def list_deadlines(
+async def list_deadlines(
     session: SessionDep,
     page: PageDep,
     staff: CurrentStaff,
@@ -27,12 +27,13 @@ def list_deadlines(
     due_before: dt.date | None = None,
 ) -> Any:
     """The school's deadlines with the rule, its citation, the status and how many days late, if late."""
-    query = case_service.deadlines_query(
+    deadlines = listed(
+        case_service.deadlines_query,
+        DeadlinePublic.COLUMNS,
         school_id=staff.school_id,
         case_id=case_id,
         status=status,
         due_before=due_before,
-        columns=DeadlinePublic.COLUMNS,
     )
     on = today()
-    return page_of(paginate(session, query, page.offset, page.limit), lambda d: DeadlinePublic.of(d, on))
+    return page_of(paginate(session, deadlines, page.offset, page.limit), lambda d: DeadlinePublic.of(d, on))

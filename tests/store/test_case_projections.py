@@ -10,7 +10,8 @@ from sqlmodel import Session
 from activities.records import write_case_record
 from domain.schemas import ApprovalRecord, CaseProgress, CaseRecord, ChronologyNote, DeadlineRecord, Role
 from store import case_service
-from store.casework import Case
+from store.casework import Case, CaseStatus
+from store.paging import listed, paginate
 from store.register import Pupil, School, Staff
 
 T0 = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
@@ -164,6 +165,37 @@ def test_staff_see_only_their_own_schools_cases(db_session: Session) -> None:
     assert {d.case_id for d in deadlines} == {mine}
     assert case_service.case_at_school(db_session, case_id=theirs, school_id=school_id) is None
     assert case_service.case_at_school(db_session, case_id=mine, school_id=school_id) is not None
+
+
+def test_a_listing_is_built_once_and_each_school_still_sees_only_its_own(db_session: Session) -> None:
+    mine, theirs = a_case(db_session, "Mine"), a_case(db_session, "Theirs")
+    for case_id in (mine, theirs):
+        write_case_record(
+            db_session,
+            CaseRecord(case_id=case_id, at=T0, deadlines=[deadline("d", dt.date(2026, 12, 1), "pending")]),
+        )
+    db_session.commit()
+    schools = {case_id: db_session.get(Case, case_id).school_id for case_id in (mine, theirs)}
+    columns = ("id", "status")
+    pages = {
+        case_id: listed(case_service.cases_query, columns, school_id=school_id, process="", status=None)
+        for case_id, school_id in schools.items()
+    }
+    assert pages[mine].listing is pages[theirs].listing  # one statement pair, built once, for both
+    assert pages[mine].params == {"school_id": schools[mine]}  # "" and None are not filters
+    for case_id, page in pages.items():
+        assert [row.id for row in paginate(db_session, page, 0, 50).items] == [case_id]
+    # A filter given is a bind parameter of a listing of its own; a value that matches nothing lists nothing.
+    closed = listed(case_service.cases_query, columns, school_id=schools[mine], status=CaseStatus.closed)
+    assert closed.listing is not pages[mine].listing
+    assert paginate(db_session, closed, 0, 50).items == []
+    due = listed(
+        case_service.deadlines_query,
+        ("case_id", "key"),
+        school_id=schools[theirs],
+        due_before=dt.date(2026, 12, 1),
+    )
+    assert [row.case_id for row in paginate(db_session, due, 0, 50).items] == [theirs]
 
 
 def test_a_retried_write_adds_each_chronology_entry_once(db_session: Session) -> None:
