@@ -59,7 +59,7 @@ async def start(
 
 
 @router.get("/cases", response_model=Page[CaseSummary])
-async def list_cases(
+async def list_cases(  # on the event loop: see api.paging
     session: SessionDep,
     page: PageDep,
     staff: CurrentStaff,

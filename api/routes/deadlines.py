@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["deadlines"], responses=ERROR_RESPONS
 
 
 @router.get("/deadlines", response_model=Page[DeadlinePublic])
-async def list_deadlines(
+async def list_deadlines(  # on the event loop: see api.paging
     session: SessionDep,
     page: PageDep,
     staff: CurrentStaff,
