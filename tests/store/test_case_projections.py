@@ -151,14 +151,20 @@ def test_progress_chronology_and_approvals_land_in_one_record(db_session: Sessio
     assert db_session.exec(case_service.approvals_query(school_id=case.school_id)).all() == []
 
 
-def test_staff_see_only_their_own_schools_cases(db_session: Session) -> None:
-    mine, theirs = a_case(db_session, "Mine"), a_case(db_session, "Theirs")
+def two_schools_cases(session: Session) -> tuple[str, str]:
+    """A case with one pending deadline at each of two schools: (mine, theirs)."""
+    mine, theirs = a_case(session, "Mine"), a_case(session, "Theirs")
     for case_id in (mine, theirs):
         write_case_record(
-            db_session,
+            session,
             CaseRecord(case_id=case_id, at=T0, deadlines=[deadline("d", dt.date(2026, 12, 1), "pending")]),
         )
-    db_session.commit()
+    session.commit()
+    return mine, theirs
+
+
+def test_staff_see_only_their_own_schools_cases(db_session: Session) -> None:
+    mine, theirs = two_schools_cases(db_session)
     school_id = db_session.get(Case, mine).school_id
     assert [c.id for c in db_session.exec(case_service.cases_query(school_id=school_id))] == [mine]
     deadlines = db_session.exec(case_service.deadlines_query(school_id=school_id)).all()
@@ -168,13 +174,7 @@ def test_staff_see_only_their_own_schools_cases(db_session: Session) -> None:
 
 
 def test_a_listing_is_built_once_and_each_school_still_sees_only_its_own(db_session: Session) -> None:
-    mine, theirs = a_case(db_session, "Mine"), a_case(db_session, "Theirs")
-    for case_id in (mine, theirs):
-        write_case_record(
-            db_session,
-            CaseRecord(case_id=case_id, at=T0, deadlines=[deadline("d", dt.date(2026, 12, 1), "pending")]),
-        )
-    db_session.commit()
+    mine, theirs = two_schools_cases(db_session)
     schools = {case_id: db_session.get(Case, case_id).school_id for case_id in (mine, theirs)}
     columns = ("id", "status")
     pages = {
