@@ -21,7 +21,7 @@ from store.casework import (
     OutboxMessage,
 )
 from store.chronology import append as append_entry
-from store.paging import given
+from store.paging import Param, given
 from store.register import School
 
 
@@ -91,10 +91,10 @@ def forget_case(session: Session, *, case_id: str) -> None:
 
 def cases_query(
     *,
-    school_id: Any = None,
-    status: Any = None,
-    process: Any = None,
-    pupil_id: Any = None,
+    school_id: int | Param | None = None,
+    status: CaseStatus | Param | None = None,
+    process: str | Param | None = None,
+    pupil_id: int | Param | None = None,
     columns: Iterable[str] | None = None,
 ) -> SelectOfScalar[Case]:
     """The school's cases, newest first; with `columns`, rows of just those columns (a list reads no more).
@@ -132,10 +132,10 @@ def _of_school(query: SelectOfScalar, table: type, school_id: int | None) -> Sel
 
 def deadlines_query(
     *,
-    school_id: Any = None,
-    case_id: Any = None,
-    status: Any = None,
-    due_before: Any = None,
+    school_id: int | Param | None = None,
+    case_id: str | Param | None = None,
+    status: DeadlineStatus | Param | None = None,
+    due_before: dt.date | Param | None = None,
     columns: Iterable[str] | None = None,
 ) -> SelectOfScalar[Deadline]:
     """The deadlines, soonest first; with `columns`, rows of just those columns (filters as `cases_query`)."""

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, computed_field
-from sqlalchemy import Integer, bindparam, func, inspect, literal_column
+from sqlalchemy import BindParameter, Integer, bindparam, func, inspect, literal_column
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
@@ -47,6 +47,7 @@ class Page(BaseModel, Generic[T]):
 
 
 Statement = Select[Any] | SelectOfScalar[Any]
+Param = BindParameter[Any]  # a filter's value given later, as `listed` gives it
 OFFSET, LIMIT, BOUND = (bindparam(name, type_=Integer) for name in ("offset", "limit", "bound"))
 
 
@@ -113,9 +114,9 @@ def _listing(build: Callable[..., Statement], columns: tuple[str, ...], names: f
     return Listing.of(build(columns=columns, **{name: bindparam(name) for name in names}))
 
 
-def bounded_count(session: Session, listed: Listed, bound: int) -> tuple[int, bool]:
+def bounded_count(session: Session, query: Listed, bound: int) -> tuple[int, bool]:
     """The rows the listing matches, counted up to `bound`: (count, exact); (bound, False) if more match."""
-    counted = session.exec(listed.listing.count, params={**listed.params, "bound": bound + 1}).one()
+    counted = session.exec(query.listing.count, params={**query.params, "bound": bound + 1}).one()
     return (counted, True) if counted <= bound else (bound, False)
 
 
@@ -130,13 +131,12 @@ def paginate(
     """One page of `statement` and its bounded count; `to` converts each row (`XPublic.model_validate`)."""
     if offset < 0 or not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"a page needs offset >= 0 and limit between 1 and {MAX_LIMIT}")
-    if not isinstance(statement, Listed):
-        statement = Listed(Listing.of(statement), {})
-    page = {**statement.params, "offset": offset, "limit": limit}
-    rows = session.exec(statement.listing.page, params=page).all()
+    query = statement if isinstance(statement, Listed) else Listed(Listing.of(statement), {})
+    page = {**query.params, "offset": offset, "limit": limit}
+    rows = session.exec(query.listing.page, params=page).all()
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         total, exact = offset + len(rows), True  # the list ends on this page: nothing more to count
     else:
-        total, exact = bounded_count(session, statement, count_bound(offset, limit))
+        total, exact = bounded_count(session, query, count_bound(offset, limit))
     items = [to(row) for row in rows] if to else list(rows)
     return Page(items=items, total=total, offset=offset, limit=limit, total_exact=exact)
