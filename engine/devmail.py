@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import signal
@@ -31,21 +32,27 @@ class KeepInDatabase:
         raw_bytes: bytes = envelope.original_content or envelope.content
         if not get_settings().keep_received_mail:
             return "250 Message accepted (not kept: SEND_KEEP_RECEIVED_MAIL is off)"
-        message = HEADERS.parsebytes(raw_bytes)  # the headers are all it reads; the raw text is kept
-        row = ReceivedMail(
-            received_at=dt.datetime.now(dt.UTC),
-            mail_from=(envelope.mail_from or "")[:320],
-            recipients=list(envelope.rcpt_tos),
-            subject=subject(message.get("Subject", ""))[:500],
-            message_id=str(message["Message-ID"])[:300] if message["Message-ID"] else None,
-            raw=raw_bytes.decode("utf-8", errors="replace"),
-        )
-        with session_scope() as db:
-            row.school_id = school_of(db, str(message.get("X-Send-Outbox-Key", "")).strip(), row.recipients)
-            db.add(row)
-            db.flush()
-            log.info("devmail stored message %s", row.id)
+        # In a thread: while one message waits for the database, the other sessions go on being served.
+        await asyncio.to_thread(keep, raw_bytes, envelope.mail_from or "", list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
+
+
+def keep(raw_bytes: bytes, mail_from: str, recipients: list[str]) -> None:
+    """Store one received message as a ReceivedMail row of the school it belongs to."""
+    message = HEADERS.parsebytes(raw_bytes)  # the headers are all it reads; the raw text is kept
+    row = ReceivedMail(
+        received_at=dt.datetime.now(dt.UTC),
+        mail_from=mail_from[:320],
+        recipients=recipients,
+        subject=subject(message.get("Subject", ""))[:500],
+        message_id=str(message["Message-ID"])[:300] if message["Message-ID"] else None,
+        raw=raw_bytes.decode("utf-8", errors="replace"),
+    )
+    with session_scope() as db:
+        row.school_id = school_of(db, str(message.get("X-Send-Outbox-Key", "")).strip(), recipients)
+        db.add(row)
+        db.flush()
+        log.info("devmail stored message %s", row.id)
 
 
 def subject(raw: str) -> str:
