@@ -9,8 +9,9 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import format_datetime, parseaddr
+from itertools import pairwise
 from typing import Any
 
 import aiosmtplib
@@ -52,6 +53,7 @@ class Outgoing:
     sender: str
     address: str
     copy_id: int  # its OutboxCopy row: claimed before SMTP, delivered after the 250
+    attempt: int  # the attempt at its message that claims it
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,12 @@ async def send_email(req: EmailRequest) -> EmailResult:
 @activity.defn(name="send_emails")
 async def send_emails(batch: EmailBatch) -> list[EmailResult]:
     """A step's emails, each exactly once per recipient; a 4xx retries the batch (sent copies skipped)."""
-    results = []
-    cases: CaseContexts = {}  # a batch's emails are mostly of one case: its names are looked up once
-    async with _heartbeating(), Mailer() as mailer:
-        for req in batch.emails:
-            try:
-                results.append(await deliver(req, notify=True, mailer=mailer, cases=cases))
-            except ApplicationError as err:
-                if err.type not in ("EmailRejected", "NoRecipient"):
-                    raise
-                results.append(EmailResult(key=req.key, status="failed"))
-    return results
+    async with _heartbeating():
+        outcomes = await deliver_all(batch.emails, notify=True)
+    return [
+        EmailResult(key=req.key, status="failed") if isinstance(outcome, ApplicationError) else outcome
+        for req, outcome in zip(batch.emails, outcomes, strict=True)
+    ]
 
 
 @asynccontextmanager
@@ -117,29 +114,72 @@ async def deliver(
 ) -> EmailResult:
     """Send each recipient their own copy unless the outbox row is settled; notify the SENDCo on failure.
 
-    The copies go over `mailer`'s connection when given (a batch shares one), else over one of their own;
-    `cases` keeps each case's template context for the other emails of a batch.
+    The copies go over `mailer`'s connection when given, else over one of their own; `cases` keeps each
+    case's template context for other emails. A rejection (EmailRejected, NoRecipient) raises.
+    """
+    [outcome] = await deliver_all([req], notify=notify, mailer=mailer, cases=cases)
+    if isinstance(outcome, ApplicationError):
+        raise outcome
+    return outcome
+
+
+async def deliver_all(
+    reqs: list[EmailRequest],
+    *,
+    notify: bool,
+    mailer: Mailer | None = None,
+    cases: CaseContexts | None = None,
+) -> list[EmailResult | ApplicationError]:
+    """Each email's copies, one after another over one connection: its result, or the error that
+    rejected it for good (recorded, the SENDCo told). Anything else raises (a deferral, a takeover): the
+    activity is retried and the copies already delivered are skipped.
+
+    Every email is prepared in one transaction, which claims the first copy; each copy's delivery is
+    recorded in the transaction that claims the next one, so at most one copy is ever in flight.
     """
     if mailer is None:
         async with Mailer() as own:
-            return await deliver(req, notify=notify, mailer=own, cases=cases)
+            return await deliver_all(reqs, notify=notify, mailer=own, cases=cases)
+    reqs = [await _with_record(req) for req in reqs]
+    prepared = await asyncio.to_thread(_prepare_all, reqs, {} if cases is None else cases)
+    copies = [copy for p in prepared if isinstance(p, Prepared) for copy in p.copies]
+    following = {copy.copy_id: after for copy, after in pairwise(copies)}
+    claimed = {p.claimed for p in prepared if isinstance(p, Prepared) and p.claimed is not None}
+    outcomes: list[EmailResult | ApplicationError] = []
+    for req, ready in zip(reqs, prepared, strict=True):
+        if isinstance(ready, ApplicationError):  # NoRecipient: nobody to send it to
+            await _reject(req, ready.message, notify=notify)
+            outcomes.append(ready)
+        elif isinstance(ready, EmailResult):
+            log.info("email %s not sent again: %s", req.key, ready.status)
+            outcomes.append(ready)
+        else:
+            outcomes.append(await _send_copies(req, ready, mailer, claimed, following, notify=notify))
+    return outcomes
+
+
+async def _with_record(req: EmailRequest) -> EmailRequest:
+    """The request with what was recorded on the case, for the templates that show it."""
     if req.template in RECORD_TEMPLATES and req.case_id and "record" not in req.context:
-        req = req.model_copy(update={"context": {**req.context, "record": await _case_record(req)}})
-    try:
-        prepared = await asyncio.to_thread(_prepare, req, cases)
-    except ApplicationError as err:
-        if err.type == "NoRecipient":
-            await _reject(req, err.message, notify=notify)
-        raise
-    if isinstance(prepared, EmailResult):
-        log.info("email %s not sent again: %s", req.key, prepared.status)
-        return prepared
+        return req.model_copy(update={"context": {**req.context, "record": await _case_record(req)}})
+    return req
+
+
+async def _send_copies(
+    req: EmailRequest,
+    prepared: Prepared,
+    mailer: Mailer,
+    claimed: set[int],
+    following: dict[int, Outgoing],
+    *,
+    notify: bool,
+) -> EmailResult | ApplicationError:
+    """Send one email's copies not yet delivered; the copy after each is claimed as it is recorded."""
     total = prepared.total
     refused = list(prepared.unbuildable)  # a copy that cannot be built is refused for good, as a 5xx
     sent = False  # whether the outbox row is marked sent (with the last copy's delivery)
     for copy in prepared.copies:  # a retry skips the copies already delivered
-        claimed = copy.copy_id == prepared.claimed
-        if not (claimed or await asyncio.to_thread(_claim, copy.copy_id, prepared.attempt)):
+        if not (copy.copy_id in claimed or await asyncio.to_thread(_claim, copy.copy_id, prepared.attempt)):
             log.warning("email %s: a newer attempt has taken over (case %s)", req.key, req.case_id)
             raise ApplicationError(f"email {req.key} taken over by a newer attempt", type="EmailSuperseded")
         try:
@@ -154,15 +194,18 @@ async def deliver(
                 "email %s deferred (case %s), will retry: %s", req.key, req.case_id, code or "no link"
             )
             raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
-        if copy is prepared.copies[-1]:  # the last: delivered and the row marked sent, in one transaction
-            await asyncio.to_thread(_record_delivered, copy.copy_id, req, "; ".join(refused), total)
-            sent = True
-        else:
-            await asyncio.to_thread(_record_delivered, copy.copy_id)
+        last = copy is prepared.copies[-1]  # the last: the row is marked sent in the same transaction
+        after = following.get(copy.copy_id)
+        done = req if last else None
+        if await asyncio.to_thread(_record_delivered, copy.copy_id, done, "; ".join(refused), total, after):
+            claimed.add(after.copy_id)  # type: ignore[union-attr]  (True only when there is a next copy)
+        sent = sent or last
     if refused and len(refused) == total:
         reply = "; ".join(refused)
         await _reject(req, reply, notify=notify)
-        raise ApplicationError(f"email {req.key} rejected: {reply}", type="EmailRejected", non_retryable=True)
+        return ApplicationError(
+            f"email {req.key} rejected: {reply}", type="EmailRejected", non_retryable=True
+        )
     if not sent:
         await asyncio.to_thread(_mark_sent, req, "; ".join(refused), total)
     if refused and notify:
@@ -288,58 +331,81 @@ NOT_RECORDED = frozenset({"ready", "change_due_date", "decide_approval"})
 
 
 def _prepare(req: EmailRequest, cases: CaseContexts | None = None) -> Prepared | EmailResult:
+    """One email's `_prepare_all` (a NoRecipient raises)."""
+    [prepared] = _prepare_all([req], {} if cases is None else cases)
+    if isinstance(prepared, ApplicationError):
+        raise prepared
+    return prepared
+
+
+def _prepare_all(
+    reqs: list[EmailRequest], cases: CaseContexts
+) -> list[Prepared | EmailResult | ApplicationError]:
+    """Every email's `_prepare_in`, in one transaction that claims the first copy to be sent."""
+    prepared: list[Prepared | EmailResult | ApplicationError] = []
+    with session_scope() as session:
+        for req in reqs:
+            try:
+                ready = _prepare_in(session, req, cases)
+            except ApplicationError as err:
+                if err.type != "NoRecipient":
+                    raise
+                prepared.append(err)  # found before anything of it was written: the others go on
+                continue
+            first = not any(isinstance(p, Prepared) and p.copies for p in prepared)
+            if isinstance(ready, Prepared) and ready.copies and first:
+                copy = ready.copies[0]  # the next thing this attempt does is send it
+                if _claim_in(session, copy.copy_id, copy.attempt):
+                    ready = replace(ready, claimed=copy.copy_id)
+            prepared.append(ready)
+    return prepared
+
+
+def _prepare_in(session: Session, req: EmailRequest, cases: CaseContexts) -> Prepared | EmailResult:
     """Settled rows short-circuit; otherwise record the row as pending (attempts+1, this attempt's
     number), make a copy row per recipient and build the copies not yet delivered (with the reasons for
     any that cannot be built)."""
-    with session_scope() as session:
-        row = _row(session, req.key)
-        if row is not None and row.status == OutboxStatus.sent:
-            return EmailResult(key=req.key, status="already-sent", recipients=len(row.recipients))
-        if row is not None and row.status == OutboxStatus.failed:
-            return EmailResult(key=req.key, status="failed", recipients=0)
-        case = _case(session, req.case_id)
-        people = resolve(session, case=case, recipients=req.to)
-        if only := req.context.get("only_reader"):  # a link sent again: to that one parent or agency
-            people = [p for p in people if p.ref == only] or people[:0]
-            if not people:
-                raise no_recipient(req.to[0].kind, "the reader is no longer in the register")
-        settings = get_settings()
-        row = row or _new_row(req)
-        try:
-            known = cases if cases is not None else {}
-            if (about_case := known.get(req.case_id or "")) is None:
-                about_case = known[req.case_id or ""] = _case_context(session, case, settings)
-            shared = {**req.context, **about_case}
-            rendered = {p.email: _render(session, req, case, p, settings, shared) for p in people}
-        except TemplateError as exc:
-            raise ApplicationError(
-                f"email template {req.template} failed: {exc}", type="EmailTemplateError", non_retryable=True
-            ) from None
-        row.status = OutboxStatus.pending
-        row.recipients = [p.email for p in people]
-        row.subject = rendered[people[0].email].subject[:300]
-        row.template = req.template
-        row.case_id = req.case_id
-        row.attempts += 1
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        from_addr = parseaddr(settings.mail_from)[1]
-        copies, unbuildable = [], []
-        for person in people:
-            copy = _copy_row(session, row, person.email, from_addr)
-            if copy.delivered_at is None:
-                try:
-                    copies.append(_outgoing(req, rendered[person.email], person, settings, copy))
-                except ValueError as exc:  # a name or address no header can carry (CR, LF): never retried
-                    unbuildable.append(scrub(f"{UNBUILDABLE}: {exc}"))
-        # The first copy is claimed now, in this transaction: the next thing this attempt does is send it.
-        claimed = (
-            copies[0].copy_id if copies and _claim_in(session, copies[0].copy_id, row.attempts) else None
-        )
-        return Prepared(
-            copies=copies, total=len(people), attempt=row.attempts, unbuildable=unbuildable, claimed=claimed
-        )
+    row = _row(session, req.key)
+    if row is not None and row.status == OutboxStatus.sent:
+        return EmailResult(key=req.key, status="already-sent", recipients=len(row.recipients))
+    if row is not None and row.status == OutboxStatus.failed:
+        return EmailResult(key=req.key, status="failed", recipients=0)
+    case = _case(session, req.case_id)
+    people = resolve(session, case=case, recipients=req.to)
+    if only := req.context.get("only_reader"):  # a link sent again: to that one parent or agency
+        people = [p for p in people if p.ref == only] or people[:0]
+        if not people:
+            raise no_recipient(req.to[0].kind, "the reader is no longer in the register")
+    settings = get_settings()
+    row = row or _new_row(req)
+    try:
+        if (about_case := cases.get(req.case_id or "")) is None:
+            about_case = cases[req.case_id or ""] = _case_context(session, case, settings)
+        shared = {**req.context, **about_case}
+        rendered = {p.email: _render(session, req, case, p, settings, shared) for p in people}
+    except TemplateError as exc:
+        raise ApplicationError(
+            f"email template {req.template} failed: {exc}", type="EmailTemplateError", non_retryable=True
+        ) from None
+    row.status = OutboxStatus.pending
+    row.recipients = [p.email for p in people]
+    row.subject = rendered[people[0].email].subject[:300]
+    row.template = req.template
+    row.case_id = req.case_id
+    row.attempts += 1
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    from_addr = parseaddr(settings.mail_from)[1]
+    copies, unbuildable = [], []
+    for person in people:
+        copy = _copy_row(session, row, person.email, from_addr)
+        if copy.delivered_at is None:
+            try:
+                copies.append(_outgoing(req, rendered[person.email], person, settings, copy, row.attempts))
+            except ValueError as exc:  # a name or address no header can carry (CR, LF): never retried
+                unbuildable.append(scrub(f"{UNBUILDABLE}: {exc}"))
+    return Prepared(copies=copies, total=len(people), attempt=row.attempts, unbuildable=unbuildable)
 
 
 def _copy_row(session: Session, row: OutboxMessage, address: str, from_addr: str) -> OutboxCopy:
@@ -402,22 +468,27 @@ def _render(
 
 
 def _record_delivered(
-    copy_id: int, sent: EmailRequest | None = None, refused: str = "", total: int = 0
-) -> None:
+    copy_id: int,
+    sent: EmailRequest | None = None,
+    refused: str = "",
+    total: int = 0,
+    claim_next: Outgoing | None = None,
+) -> bool:
     """Right after the server's 250: this recipient has their copy, so no retry sends it again. With
-    `sent` (the message's last copy), the outbox row is marked sent in the same transaction."""
+    `sent` (the message's last copy), the outbox row is marked sent in the same transaction; with
+    `claim_next`, that copy is claimed in it too (True if it was: it is sent next)."""
     with session_scope() as session:
         copy = session.get(OutboxCopy, copy_id)
-        if copy is None:
-            return
-        copy.delivered_at = dt.datetime.now(dt.UTC)
-        session.add(copy)
-        row = session.get(OutboxMessage, copy.outbox_id)
-        if row is not None and copy.address not in row.delivered:
-            row.delivered = [*row.delivered, copy.address]
-            session.add(row)
-        if sent is not None:
-            _sent_in(session, sent, refused, total)
+        if copy is not None:
+            copy.delivered_at = dt.datetime.now(dt.UTC)
+            session.add(copy)
+            row = session.get(OutboxMessage, copy.outbox_id)
+            if row is not None and copy.address not in row.delivered:
+                row.delivered = [*row.delivered, copy.address]
+                session.add(row)
+            if sent is not None:
+                _sent_in(session, sent, refused, total)
+        return claim_next is not None and _claim_in(session, claim_next.copy_id, claim_next.attempt)
 
 
 def _record_deferral(key: str, reply: str) -> None:
@@ -549,7 +620,7 @@ def _reader_context(case: Case | None, person: Person, settings: Settings) -> di
 
 # --- MIME ---------------------------------------------------------------------------------------------
 def _outgoing(
-    req: EmailRequest, rendered: Rendered, person: Person, settings: Settings, copy: OutboxCopy
+    req: EmailRequest, rendered: Rendered, person: Person, settings: Settings, copy: OutboxCopy, attempt: int
 ) -> Outgoing:
     """One recipient's MIME message: text and HTML alternatives, plus the .ics invitation if any.
 
@@ -571,7 +642,7 @@ def _outgoing(
     # Written out now: a header that cannot be fails here, not at send.
     data = mime.message(headers, rendered.text, rendered.html, calendar)
     assert copy.id is not None
-    return Outgoing(data=data, sender=from_addr, address=person.email, copy_id=copy.id)
+    return Outgoing(data=data, sender=from_addr, address=person.email, copy_id=copy.id, attempt=attempt)
 
 
 def message_id(key: str, from_addr: str) -> str:
