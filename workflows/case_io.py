@@ -39,6 +39,10 @@ LOCAL_RECORDS = "record-case-as-local-activity"
 # Since this patch the emails a workflow task sends (a step's invitations and advice requests, deadlines
 # that fall due together) go in one activity, each still exactly once per recipient.
 ONE_SEND_A_TASK = "one-email-activity-a-workflow-task"
+# Since this patch a chronology entry written "now" (an action's, say) waits for the workflow task's one
+# write instead of making a write of its own, and that write waits until every coroutine the task woke
+# has staged its part: an Update and the step it moves on write in one local activity, not two.
+ONE_WRITE_A_TASK = "one-record-write-a-workflow-task"
 RECORD_OPTIONS = {
     "start_to_close_timeout": timedelta(seconds=30),
     # Retried until it succeeds (a case's record must not be lost); from the third attempt on the activity
@@ -66,6 +70,7 @@ class CaseIO:
     def __init__(self, case: CaseRef) -> None:
         self.case = case
         self._notes = 0
+        self._stages = 0  # how many times anything was staged: the task is quiet when a pass adds none
         self._staged = CaseRecord(case_id=case.case_id, at=workflow.now())
         self._writing = asyncio.Lock()
         self._flusher: asyncio.Future[None] | None = None
@@ -86,6 +91,7 @@ class CaseIO:
     ) -> None:
         """Add to what the current step will write (a later row for the same key replaces an earlier one)."""
         staged = self._staged
+        self._stages += 1
         if progress is not None:
             staged.progress = progress
         for row in deadlines or []:
@@ -104,7 +110,18 @@ class CaseIO:
         """Once every coroutine of the workflow task has staged its part, write it all at once."""
         while True:
             await workflow.wait_condition(self.has_staged)
+            if workflow.patched(ONE_WRITE_A_TASK):
+                await self._quiet()
             await self.flush()
+
+    async def _quiet(self) -> None:
+        """Until a pass of the workflow's event loop stages nothing more (a condition that is always true
+        is met at the next pass, after every coroutine already woken has run)."""
+        while True:
+            stages = self._stages
+            await workflow.wait_condition(lambda: True)
+            if self._stages == stages:
+                return
 
     async def settle(self) -> None:
         """Wait until everything staged is written (before the run ends or continues as new)."""
@@ -151,9 +168,12 @@ class CaseIO:
         self.stage(notes=[self.note(action, detail, actor)])
 
     async def log(self, action: str, detail: str = "", actor: Actor | None = None) -> None:
-        """Write a chronology entry now (with whatever else the step has staged)."""
+        """Write a chronology entry now (with whatever else the workflow task stages)."""
         self.remark(action, detail, actor)
-        await self.flush()
+        if workflow.patched(ONE_WRITE_A_TASK):
+            await self.settle()
+        else:
+            await self.flush()
 
     def show(self, step: str, next_action: str, *, closed: bool = False, **extra: object) -> None:
         """Stage the case's current step and what must happen next, in plain words."""

@@ -136,7 +136,11 @@ class CaseDriver:
             return s.exec(query).first()
 
     async def activities(self) -> tuple[list[str], int]:
-        """The activities the case's run has scheduled so far, by name, and how many local ones it ran."""
+        """The activities the case's run has scheduled, by name, and how many local ones it ran, once it
+        has nothing in flight (a local activity is in the history when its workflow task completes)."""
+        deadline = time.monotonic() + 20
+        while not await idle(self.handle) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         history = await self.handle.fetch_history()
         scheduled = [
             e.activity_task_scheduled_event_attributes.activity_type.name
@@ -179,16 +183,17 @@ class StartedCases:
         self.env = env
         self.recorder = Recorder(request, process, recorded)
         self.started: list[CaseDriver] = []
+        self.first: CaseDriver | None = None  # the scenario's own case, whatever is stopped before it
 
     def add(self, driver: Driver) -> Driver:
         self.started.append(driver)
+        self.first = self.first or driver
         return driver
 
     async def close(self) -> None:
         for r in self.started:
             await r.stop()
-        if self.started:
-            first = self.started[0]
+        if (first := self.first) is not None:
             await self.recorder.save(
                 self.env.client, first.case.workflow_id, first.handle.first_execution_run_id
             )
