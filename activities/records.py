@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 
 from domain.deadline_states import DeadlineState
@@ -71,20 +71,11 @@ def write_case_record(session: Session, record: CaseRecord) -> None:
     """Apply a CaseRecord to the projections (the caller commits)."""
     if record.progress:
         _progress(session, record, record.progress)
-    for deadline in record.deadlines:
-        _deadline(session, record.case_id, deadline)
+    if record.deadlines:
+        _deadlines(session, record.case_id, record.deadlines)
     for approval in record.approvals:
         _approval(session, record.case_id, approval)
-    for note in record.notes:
-        chronology.append(
-            session,
-            case_id=record.case_id,
-            actor=note.actor,
-            action=note.action,
-            detail=note.detail,
-            at=note.at,
-            key=note.key,
-        )
+    chronology.append_notes(session, record.case_id, record.notes)
 
 
 def _progress(session: Session, record: CaseRecord, progress: CaseProgress) -> None:
@@ -108,24 +99,32 @@ def _progress(session: Session, record: CaseRecord, progress: CaseProgress) -> N
     session.add(case)
 
 
-def _deadline(session: Session, case_id: str, rec: DeadlineRecord) -> None:
-    row = session.exec(select(Deadline).where(Deadline.case_id == case_id, Deadline.key == rec.key)).first()
-    if row is None:
-        case = session.get(Case, case_id)
-        if case is None:
-            raise LookupError(f"case {case_id} is not in the register")
-        row = Deadline(case_id=case_id, school_id=case.school_id, key=rec.key, step=rec.step)
-    elif not _newer(row.recorded_at, rec.at):
-        return
-    row.step, row.rule_id, row.owner, row.due = rec.step, rec.rule_id, rec.owner, rec.due
-    row.status = DeadlineState(rec.status)
-    row.recorded_at = rec.at
-    for stamp in STAMPS.get(row.status, ()):
-        if getattr(row, stamp) is None:
-            setattr(row, stamp, rec.at)
-    if row.status == DeadlineState.pending:  # re-planned into the future: a fresh clock
-        row.missed_at = row.escalated_at = None
-    session.add(row)
+def _deadlines(session: Session, case_id: str, records: list[DeadlineRecord]) -> None:
+    """Each deadline's row made or brought up to its record (the rows read in one query)."""
+    query = select(Deadline).where(
+        Deadline.case_id == case_id, col(Deadline.key).in_([r.key for r in records])
+    )
+    rows = {row.key: row for row in session.exec(query)}
+    for rec in records:
+        row = rows.get(rec.key)
+        if row is None:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise LookupError(f"case {case_id} is not in the register")
+            row = rows[rec.key] = Deadline(
+                case_id=case_id, school_id=case.school_id, key=rec.key, step=rec.step
+            )
+        elif not _newer(row.recorded_at, rec.at):
+            continue
+        row.step, row.rule_id, row.owner, row.due = rec.step, rec.rule_id, rec.owner, rec.due
+        row.status = DeadlineState(rec.status)
+        row.recorded_at = rec.at
+        for stamp in STAMPS.get(row.status, ()):
+            if getattr(row, stamp) is None:
+                setattr(row, stamp, rec.at)
+        if row.status == DeadlineState.pending:  # re-planned into the future: a fresh clock
+            row.missed_at = row.escalated_at = None
+        session.add(row)
 
 
 def _approval(session: Session, case_id: str, rec: ApprovalRecord) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from domain.schemas import ChronologyNote
 from store.casework import ChronologyEntry
 
 
@@ -29,3 +31,31 @@ def append(
     )
     session.add(entry)
     return entry
+
+
+def append_notes(session: Session, case_id: str, notes: Sequence[ChronologyNote]) -> None:
+    """Add a workflow's notes, each once by its key (one query for them all; the caller commits)."""
+    keys = {note.key for note in notes if note.key is not None}
+    known = set(
+        session.exec(
+            select(ChronologyEntry.key).where(
+                ChronologyEntry.case_id == case_id, col(ChronologyEntry.key).in_(keys)
+            )
+        ).all()
+        if keys
+        else ()
+    )
+    for note in notes:
+        if note.key is not None and note.key in known:
+            continue
+        known.add(note.key)
+        session.add(
+            ChronologyEntry(
+                case_id=case_id,
+                actor=note.actor,
+                action=note.action,
+                detail=note.detail,
+                at=note.at,
+                key=note.key,
+            )
+        )
