@@ -344,9 +344,14 @@ def _prepare_all(
     """Every email's `_prepare_in`, in one transaction that claims the first copy to be sent."""
     prepared: list[Prepared | EmailResult | ApplicationError] = []
     with session_scope() as session:
+        keys = [req.key for req in reqs]
+        rows = {
+            row.key: row
+            for row in session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys)))
+        }
         for req in reqs:
             try:
-                ready = _prepare_in(session, req, cases)
+                ready = _prepare_in(session, req, cases, rows)
             except ApplicationError as err:
                 if err.type != "NoRecipient":
                     raise
@@ -361,11 +366,13 @@ def _prepare_all(
     return prepared
 
 
-def _prepare_in(session: Session, req: EmailRequest, cases: CaseContexts) -> Prepared | EmailResult:
-    """Settled rows short-circuit; otherwise record the row as pending (attempts+1, this attempt's
-    number), make a copy row per recipient and build the copies not yet delivered (with the reasons for
-    any that cannot be built)."""
-    row = _row(session, req.key)
+def _prepare_in(
+    session: Session, req: EmailRequest, cases: CaseContexts, rows: dict[str, OutboxMessage]
+) -> Prepared | EmailResult:
+    """Settled rows short-circuit; otherwise record the row (in `rows` by key, when there is one) as
+    pending (attempts+1, this attempt's number), make a copy row per recipient and build the copies not
+    yet delivered (with the reasons for any that cannot be built)."""
+    row = rows.get(req.key)
     if row is not None and row.status == OutboxStatus.sent:
         return EmailResult(key=req.key, status="already-sent", recipients=len(row.recipients))
     if row is not None and row.status == OutboxStatus.failed:
@@ -377,7 +384,8 @@ def _prepare_in(session: Session, req: EmailRequest, cases: CaseContexts) -> Pre
         if not people:
             raise no_recipient(req.to[0].kind, "the reader is no longer in the register")
     settings = get_settings()
-    row = row or _new_row(req)
+    new = row is None  # a message never tried before has no copies yet
+    row = rows[req.key] = row or _new_row(req)
     try:
         if (about_case := cases.get(req.case_id or "")) is None:
             about_case = cases[req.case_id or ""] = _case_context(session, case, settings)
@@ -399,7 +407,7 @@ def _prepare_in(session: Session, req: EmailRequest, cases: CaseContexts) -> Pre
     from_addr = parseaddr(settings.mail_from)[1]
     copies, unbuildable = [], []
     for person in people:
-        copy = _copy_row(session, row, person.email, from_addr)
+        copy = _copy_row(session, row, person.email, from_addr, new=new)
         if copy.delivered_at is None:
             try:
                 copies.append(_outgoing(req, rendered[person.email], person, settings, copy, row.attempts))
@@ -408,12 +416,13 @@ def _prepare_in(session: Session, req: EmailRequest, cases: CaseContexts) -> Pre
     return Prepared(copies=copies, total=len(people), attempt=row.attempts, unbuildable=unbuildable)
 
 
-def _copy_row(session: Session, row: OutboxMessage, address: str, from_addr: str) -> OutboxCopy:
+def _copy_row(
+    session: Session, row: OutboxMessage, address: str, from_addr: str, *, new: bool = False
+) -> OutboxCopy:
     """The recipient's copy of the message, made on first use (delivered if `delivered` already lists it,
-    as rows written before copies existed do)."""
-    copy = session.exec(
-        select(OutboxCopy).where(OutboxCopy.outbox_id == row.id, OutboxCopy.address == address)
-    ).first()
+    as rows written before copies existed do); `new`: the message's row was made just now."""
+    query = select(OutboxCopy).where(OutboxCopy.outbox_id == row.id, OutboxCopy.address == address)
+    copy = None if new else session.exec(query).first()
     if copy is None:
         assert row.id is not None
         copy = OutboxCopy(
