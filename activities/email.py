@@ -487,16 +487,20 @@ def _record_delivered(
     `sent` (the message's last copy), the outbox row is marked sent in the same transaction; with
     `claim_next`, that copy is claimed in it too (True if it was: it is sent next)."""
     with session_scope() as session:
-        copy = session.get(OutboxCopy, copy_id)
-        if copy is not None:
-            copy.delivered_at = dt.datetime.now(dt.UTC)
-            session.add(copy)
+        db = session.connection()
+        of = select(OutboxCopy.outbox_id, OutboxCopy.address).where(OutboxCopy.id == copy_id)
+        if (copy := db.execute(of).first()) is not None:
+            db.execute(
+                update(OutboxCopy)
+                .where(col(OutboxCopy.id) == copy_id)
+                .values(delivered_at=dt.datetime.now(dt.UTC))
+            )
             row = session.get(OutboxMessage, copy.outbox_id)
             if row is not None and copy.address not in row.delivered:
                 row.delivered = [*row.delivered, copy.address]
                 session.add(row)
             if sent is not None:
-                _sent_in(session, sent, refused, total)
+                _sent_in(session, sent, refused, total, row)
         return claim_next is not None and _claim_in(session, claim_next.copy_id, claim_next.attempt)
 
 
@@ -513,9 +517,12 @@ def _mark_sent(req: EmailRequest, refused: str, total: int) -> None:
         _sent_in(session, req, refused, total)
 
 
-def _sent_in(session: Session, req: EmailRequest, refused: str, total: int) -> None:
-    """Mark the outbox row sent (noting on the case any recipients who were refused)."""
-    row = _row(session, req.key)
+def _sent_in(
+    session: Session, req: EmailRequest, refused: str, total: int, row: OutboxMessage | None = None
+) -> None:
+    """Mark the outbox row (`row`, when the caller has it) sent, noting on the case any recipients who
+    were refused."""
+    row = row if row is not None and row.key == req.key else _row(session, req.key)
     if row is None:
         return
     row.status = OutboxStatus.sent
