@@ -49,13 +49,4 @@ def append_notes(session: Session, case_id: str, notes: Sequence[ChronologyNote]
         if note.key is not None and note.key in known:
             continue
         known.add(note.key)
-        session.add(
-            ChronologyEntry(
-                case_id=case_id,
-                actor=note.actor,
-                action=note.action,
-                detail=note.detail,
-                at=note.at,
-                key=note.key,
-            )
-        )
+        session.add(ChronologyEntry(case_id=case_id, **note.model_dump()))  # at, actor, action, detail, key
