@@ -109,27 +109,16 @@ async def _heartbeating() -> AsyncIterator[None]:
 EMAIL_ACTIVITIES = [send_email, send_emails]
 
 
-async def deliver(
-    req: EmailRequest, *, notify: bool, mailer: Mailer | None = None, cases: CaseContexts | None = None
-) -> EmailResult:
+async def deliver(req: EmailRequest, *, notify: bool) -> EmailResult:
     """Send each recipient their own copy unless the outbox row is settled; notify the SENDCo on failure.
-
-    The copies go over `mailer`'s connection when given, else over one of their own; `cases` keeps each
-    case's template context for other emails. A rejection (EmailRejected, NoRecipient) raises.
-    """
-    [outcome] = await deliver_all([req], notify=notify, mailer=mailer, cases=cases)
+    A rejection (EmailRejected, NoRecipient) raises."""
+    [outcome] = await deliver_all([req], notify=notify)
     if isinstance(outcome, ApplicationError):
         raise outcome
     return outcome
 
 
-async def deliver_all(
-    reqs: list[EmailRequest],
-    *,
-    notify: bool,
-    mailer: Mailer | None = None,
-    cases: CaseContexts | None = None,
-) -> list[EmailResult | ApplicationError]:
+async def deliver_all(reqs: list[EmailRequest], *, notify: bool) -> list[EmailResult | ApplicationError]:
     """Each email's copies, one after another over one connection: its result, or the error that
     rejected it for good (recorded, the SENDCo told). Anything else raises (a deferral, a takeover): the
     activity is retried and the copies already delivered are skipped.
@@ -137,24 +126,22 @@ async def deliver_all(
     Every email is prepared in one transaction, which claims the first copy; each copy's delivery is
     recorded in the transaction that claims the next one, so at most one copy is ever in flight.
     """
-    if mailer is None:
-        async with Mailer() as own:
-            return await deliver_all(reqs, notify=notify, mailer=own, cases=cases)
     reqs = [await _with_record(req) for req in reqs]
-    prepared = await asyncio.to_thread(_prepare_all, reqs, {} if cases is None else cases)
+    prepared = await asyncio.to_thread(_prepare_all, reqs)
     copies = [copy for p in prepared if isinstance(p, Prepared) for copy in p.copies]
     following = {copy.copy_id: after for copy, after in pairwise(copies)}
     claimed = {p.claimed for p in prepared if isinstance(p, Prepared) and p.claimed is not None}
     outcomes: list[EmailResult | ApplicationError] = []
-    for req, ready in zip(reqs, prepared, strict=True):
-        if isinstance(ready, ApplicationError):  # NoRecipient: nobody to send it to
-            await _reject(req, ready.message, notify=notify)
-            outcomes.append(ready)
-        elif isinstance(ready, EmailResult):
-            log.info("email %s not sent again: %s", req.key, ready.status)
-            outcomes.append(ready)
-        else:
-            outcomes.append(await _send_copies(req, ready, mailer, claimed, following, notify=notify))
+    async with Mailer() as mailer:
+        for req, ready in zip(reqs, prepared, strict=True):
+            if isinstance(ready, ApplicationError):  # NoRecipient: nobody to send it to
+                await _reject(req, ready.message, notify=notify)
+                outcomes.append(ready)
+            elif isinstance(ready, EmailResult):
+                log.info("email %s not sent again: %s", req.key, ready.status)
+                outcomes.append(ready)
+            else:
+                outcomes.append(await _send_copies(req, ready, mailer, claimed, following, notify=notify))
     return outcomes
 
 
@@ -195,10 +182,11 @@ async def _send_copies(
             )
             raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
         last = copy is prepared.copies[-1]  # the last: the row is marked sent in the same transaction
-        after = following.get(copy.copy_id)
         done = req if last else None
-        if await asyncio.to_thread(_record_delivered, copy.copy_id, done, "; ".join(refused), total, after):
-            claimed.add(after.copy_id)  # type: ignore[union-attr]  (True only when there is a next copy)
+        after = following.get(copy.copy_id)
+        nxt = await asyncio.to_thread(_record_delivered, copy.copy_id, done, "; ".join(refused), total, after)
+        if nxt is not None:
+            claimed.add(nxt)
         sent = sent or last
     if refused and len(refused) == total:
         reply = "; ".join(refused)
@@ -330,19 +318,19 @@ def _recorded(case_id: str | None, updates: list[tuple[str, Any]]) -> list[dict[
 NOT_RECORDED = frozenset({"ready", "change_due_date", "decide_approval"})
 
 
-def _prepare(req: EmailRequest, cases: CaseContexts | None = None) -> Prepared | EmailResult:
+def _prepare(req: EmailRequest) -> Prepared | EmailResult:
     """One email's `_prepare_all` (a NoRecipient raises)."""
-    [prepared] = _prepare_all([req], {} if cases is None else cases)
+    [prepared] = _prepare_all([req])
     if isinstance(prepared, ApplicationError):
         raise prepared
     return prepared
 
 
-def _prepare_all(
-    reqs: list[EmailRequest], cases: CaseContexts
-) -> list[Prepared | EmailResult | ApplicationError]:
+def _prepare_all(reqs: list[EmailRequest]) -> list[Prepared | EmailResult | ApplicationError]:
     """Every email's `_prepare_in`, in one transaction that claims the first copy to be sent."""
     prepared: list[Prepared | EmailResult | ApplicationError] = []
+    cases: CaseContexts = {}  # a batch's emails are mostly of one case: its names are looked up once
+    first = True  # no copy is claimed yet
     with session_scope() as session:
         keys = [req.key for req in reqs]
         rows = {
@@ -357,9 +345,8 @@ def _prepare_all(
                     raise
                 prepared.append(err)  # found before anything of it was written: the others go on
                 continue
-            first = not any(isinstance(p, Prepared) and p.copies for p in prepared)
-            if isinstance(ready, Prepared) and ready.copies and first:
-                copy = ready.copies[0]  # the next thing this attempt does is send it
+            if first and isinstance(ready, Prepared) and ready.copies:
+                first, copy = False, ready.copies[0]  # the next thing this attempt does is send it
                 if _claim_in(session, copy.copy_id, copy.attempt):
                     ready = replace(ready, claimed=copy.copy_id)
             prepared.append(ready)
@@ -482,10 +469,10 @@ def _record_delivered(
     refused: str = "",
     total: int = 0,
     claim_next: Outgoing | None = None,
-) -> bool:
+) -> int | None:
     """Right after the server's 250: this recipient has their copy, so no retry sends it again. With
     `sent` (the message's last copy), the outbox row is marked sent in the same transaction; with
-    `claim_next`, that copy is claimed in it too (True if it was: it is sent next)."""
+    `claim_next`, that copy is claimed in it too (its id if it was: it is sent next)."""
     with session_scope() as session:
         db = session.connection()
         of = select(OutboxCopy.outbox_id, OutboxCopy.address).where(OutboxCopy.id == copy_id)
@@ -501,7 +488,9 @@ def _record_delivered(
                 session.add(row)
             if sent is not None:
                 _sent_in(session, sent, refused, total, row)
-        return claim_next is not None and _claim_in(session, claim_next.copy_id, claim_next.attempt)
+        if claim_next is not None and _claim_in(session, claim_next.copy_id, claim_next.attempt):
+            return claim_next.copy_id
+        return None
 
 
 def _record_deferral(key: str, reply: str) -> None:
@@ -522,7 +511,7 @@ def _sent_in(
 ) -> None:
     """Mark the outbox row (`row`, when the caller has it) sent, noting on the case any recipients who
     were refused."""
-    row = row if row is not None and row.key == req.key else _row(session, req.key)
+    row = row or _row(session, req.key)
     if row is None:
         return
     row.status = OutboxStatus.sent
