@@ -49,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.kit import day, labels
     from workflows.process import Process, action
 
+# The step shows "meeting set" in the write of the SENDCo's action, not only once the emails have gone.
+MEETING_SET_SHOWN_AT_ONCE = "meeting-set-shown-with-the-action"
 QUIET = Policy(remind_days_before=())  # rows that need no reminder: the engine itself acts on the day
 WAIT_FOR_LA = Policy(remind_days_before=(7,))  # the LA is chased a week before, escalated and chased after
 REVIEW_DUE = Policy(remind_days_before=(), chase_owner_after_breach=False)
@@ -120,6 +122,8 @@ class AnnualReview(ReviewCase):
         """AR-INVITE and AR-ADVICE-REQUEST at once; the first time, the advice's deadlines."""
         if version > 1:
             await self.replan()
+        if workflow.patched(MEETING_SET_SHOWN_AT_ONCE):
+            self.show(ReviewStep.meeting_set)  # the SENDCo's answer shows it; the emails follow
         if self.breaches:
             await self.tell_head_of_breach()
         await self.at_once(self.send_invitations(version), self.request_advice(version))

@@ -11,6 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import words
     from domain.annual_review import (
         AdviceReceived,
         AmendmentNotice,
@@ -173,7 +174,9 @@ class ReviewCase(CaseWorkflow):
                 f"the meeting must be held by {day(latest)} ({latest_meeting_rule(self.facts)})"
             )
         if step == "meeting-set":
-            missing = [a.label for a in self.inp.advisers if a.label not in self.advice]
+            missing = dict.fromkeys(
+                words.in_text(a.kind) for a in self.inp.advisers if a.label not in self.advice
+            )
             if not self.circulated:
                 return (
                     f"Record the advice as it arrives (still waiting for: {', '.join(missing) or 'nobody'})"
@@ -259,7 +262,6 @@ class ReviewCase(CaseWorkflow):
 
     async def tell_head_of_breach(self) -> None:
         assert self.meeting is not None
-        self.flag("meeting-breach")
         context = {
             **self.meeting_context(),
             "problems": [{"text": why, **rule_context(rule_id)} for rule_id, why in self.breaches],
@@ -418,6 +420,8 @@ class ReviewCase(CaseWorkflow):
 
     def accept_meeting(self, meeting: SetMeeting) -> None:
         self.breaches = meeting_problems(self.facts, meeting.meeting_at.date(), self.today)
+        if self.breaches:
+            self.flag("meeting-breach")
         self.meeting = meeting
         self.facts = self.facts.model_copy(update={"meeting": meeting.meeting_at.date()})
         self.meeting_version += 1

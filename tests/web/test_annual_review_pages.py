@@ -96,7 +96,7 @@ async def test_a_whole_annual_review_cycle_through_the_pages(
     flash = page.get_by_role("status")
     await expect(flash).to_contain_text("Set the review meeting:")
     await expect(flash).to_contain_text("15:30")
-    await expect(flash).to_contain_text("Next:")
+    await expect(flash).to_contain_text("Next: record the advice as it arrives (still waiting for: health")
     assert not leaks(await flash.inner_text())
 
     # Advice: the adviser is chosen from those asked, by name and role.

@@ -54,6 +54,13 @@ async def idle(handle: WorkflowHandle) -> bool:
     return not any(open_tasks.values())
 
 
+async def until_idle(handle: WorkflowHandle, timeout: float = 20) -> None:
+    """Wait (in real time) until the run has nothing in flight: its emails sent and its writes done."""
+    deadline = time.monotonic() + timeout
+    while not await idle(handle) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
 def people(sendco, headteacher, teacher) -> dict[str, Actor]:  # type: ignore[no-untyped-def]
     """The actors of the school's staff fixtures, as `CaseDriver` keywords (sendco, head, teacher)."""
     return {
@@ -138,9 +145,7 @@ class CaseDriver:
     async def activities(self) -> tuple[list[str], int]:
         """The activities the case's run has scheduled, by name, and how many local ones it ran, once it
         has nothing in flight (a local activity is in the history when its workflow task completes)."""
-        deadline = time.monotonic() + 20
-        while not await idle(self.handle) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await until_idle(self.handle)
         history = await self.handle.fetch_history()
         scheduled = [
             e.activity_task_scheduled_event_attributes.activity_type.name
@@ -162,9 +167,7 @@ class CaseDriver:
     async def stop(self) -> None:
         """End the case's latest run once it is idle: a run ended mid-task keeps the test clock locked."""
         latest = self.env.client.get_workflow_handle(self.case.workflow_id)
-        deadline = time.monotonic() + 20
-        while not await idle(latest) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await until_idle(latest)
         if (await latest.describe()).status == WorkflowExecutionStatus.RUNNING:
             await latest.terminate("test over")
 

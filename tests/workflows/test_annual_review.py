@@ -34,7 +34,7 @@ from domain.dates import english_date, within_12_months, within_months
 from domain.schemas import Actor, ApprovalDecision, Recipient
 from domain.timelines import AnnualReviewFacts, annual_review_timeline
 from store.casework import ChronologyEntry, Deadline, OutboxMessage
-from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people
+from tests.workflows.case_driver import CaseDriver, StartedCases, eventually, people, until_idle
 from workflows.annual_review import AnnualReview
 
 DAY = dt.timedelta(days=1)
@@ -83,15 +83,18 @@ class Review(CaseDriver):
     def rows(self) -> dict[str, Deadline]:
         return rows(self.engine, self.case_id)
 
-    async def set_meeting(self, day: dt.date, reason: str = "") -> None:
-        meeting = SetMeeting(
+    def meeting(self, day: dt.date, reason: str = "") -> SetMeeting:
+        return SetMeeting(
             actor=self.sendco,
             meeting_at=dt.datetime.combine(day, dt.time(10)),
             location="Room 4",
             breach_reason=reason,
         )
-        await self.update("set_meeting", meeting)
-        await self.at_step("meeting-set")
+
+    async def set_meeting(self, day: dt.date, reason: str = "") -> None:
+        await self.update("set_meeting", self.meeting(day, reason))
+        await self.at_step("meeting-set")  # shown with the action; the invitations and requests follow
+        await until_idle(self.handle)
 
     async def record_advice(self, adviser: Recipient, on: dt.date | None = None) -> None:
         on = on or await self.today()
@@ -215,9 +218,16 @@ async def test_on_time_year(review, time_env, smtp, as_sendco):  # type: ignore[
         "set-meeting" in view["actions"] and "record-la-decision" not in view["actions"]
     )  # only what can be done now
 
-    # 2. Meeting set six weeks ahead: invitations (.ics) to every invitee, advice requests to each adviser.
+    # 2. Meeting set six weeks ahead: the case shows it in the SENDCo's answer, and what to do next in
+    # words; invitations (.ics) to every invitee and advice requests to each adviser follow.
     meeting = today + 42 * DAY
-    await r.set_meeting(meeting)
+    await r.update("set_meeting", r.meeting(meeting))
+    answered = r.case_row()
+    assert answered.step == "meeting-set"
+    assert answered.next_action.startswith(
+        "Record the advice as it arrives (still waiting for: health, social care, EP service)"
+    )
+    await until_idle(r.handle)
     invitations = r.outbox("ar-invitation")
     assert recipients(invitations) == EVERYONE and len(invitations) == 6
     assert all(
@@ -745,8 +755,8 @@ async def test_cease_ends_the_case_with_the_dispute_window_shown(review, time_en
     await r.update(
         "record_advice", AdviceReceived(actor=r.sendco, adviser=HEALTH, received_on=today, summary="x")
     )
-    waiting = await eventually(lambda: "social_care, ep_service" in (c := r.case_row()).next_action and c)
-    assert "still waiting for: social_care, ep_service" in waiting.next_action
+    waiting = await eventually(lambda: "social care, EP service" in (c := r.case_row()).next_action and c)
+    assert "still waiting for: social care, EP service" in waiting.next_action
     await r.update(
         "record_advice", AdviceReceived(actor=r.sendco, adviser=SOCIAL_CARE, received_on=today, summary="x")
     )

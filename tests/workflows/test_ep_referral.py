@@ -524,11 +524,7 @@ async def test_a_review_referral_brings_the_reports_recommendations_to_the_suppo
     await r.skip_to(proposed)
     await r.update("record_visit", VisitHeld(actor=r.sendco, held_on=proposed, used=4))
     await r.at_step("report")
-    import time as _t
-
-    t0 = _t.monotonic()
     await support.env.sleep(dt.timedelta(days=1))
-    print("DEBUG before-report", _t.monotonic() - t0)
     recommendations = ["Pre-teach key vocabulary", "Short, chunked instructions"]
     await r.update(
         "record_report",
