@@ -48,3 +48,7 @@ async def test_activities_local_activities_and_workflow_tasks_are_counted_per_wo
     assert trivial["workflow_tasks"] == 2  # the start, and the activity's result
     assert both["totals"]["activities"] == 3 + 2 and both["totals"]["local_activities"] == 1
     assert both["activities_range"] == [1, 2]
+    # the clock of (b) stops at the last event of any of its workflows: here the mixed one's completion
+    closed = (await client.get_workflow_handle(ids[3]).describe()).close_time
+    assert closed is not None and both["last_event_at"] == closed.timestamp()
+    assert trivial["last_event_at"] <= both["last_event_at"]
