@@ -23,6 +23,8 @@ from store.register import Parent, Pupil, PupilParent, Staff
 
 log = logging.getLogger(__name__)
 HEADERS = BytesHeaderParser(policy=policy.compat32)  # raw values: only the subject needs decoding
+# aiosmtpd logs every SMTP command at INFO, each sender's and recipient's address with it: not kept.
+SMTP_LOG = "mail.log"
 
 
 class KeepInDatabase:
@@ -94,6 +96,7 @@ def school_of(db: Session, outbox_key: str, recipients: list[str]) -> int | None
 
 def start_devmail(host: str, port: int) -> Controller:
     """Start the development mail server in its own thread; call .stop() on the result to end it."""
+    logging.getLogger(SMTP_LOG).setLevel(logging.WARNING)
     controller = Controller(KeepInDatabase(), hostname=host, port=port)
     controller.start()
     log.info("devmail listening on %s:%s", host, port)

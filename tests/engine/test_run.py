@@ -181,6 +181,8 @@ def test_make_run_serves_runs_a_demo_case_stops_cleanly_and_resumes_from_a_resto
         mail = eventually(lambda: len(found := http.get("/api/v1/mailbox").json()["items"]) >= 2 and found)
         addressed = {address for m in mail for address in m["to"]}
         assert {"head@oakfield.example.org", "sendco@oakfield.example.org"} <= addressed
+        logged = "\n".join(f.read_text() for f in (tmp_path / "var" / "logs").glob("*.log"))
+        assert [a for a in addressed if a in logged] == [], "an email address in a process's log"
         outbox = http.get("/api/v1/outbox", params={"case_id": case_id}).json()["items"]
         assert {m["template"]: m["status"] for m in outbox} == {
             "approval-request": "sent",
