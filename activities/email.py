@@ -67,7 +67,17 @@ class Prepared:
     claimed: int | None = None  # the first copy, when claimed for this attempt as the copies were made
 
 
-CaseContexts = dict[str, dict[str, Any]]  # what templates may use about each case, by case id
+@dataclass(frozen=True)
+class CaseInBatch:
+    """A case a batch emails about: its rows, loaded once and held for the batch (the session's identity
+    map holds rows weakly, so a row nobody holds is read again at every lookup), and its template context."""
+
+    case: Case | None
+    held: tuple[Any, ...]  # the case's pupil and school, which the recipients' lookups read again
+    context: dict[str, Any]  # what every template may use about the case
+
+
+CaseContexts = dict[str, CaseInBatch]  # by case id
 HEARTBEAT_EVERY = 2.0  # seconds; the workflows' heartbeat timeout is a few of these
 
 
@@ -327,56 +337,73 @@ def _prepare(req: EmailRequest) -> Prepared | EmailResult:
 
 
 def _prepare_all(reqs: list[EmailRequest]) -> list[Prepared | EmailResult | ApplicationError]:
-    """Every email's `_prepare_in`, in one transaction that claims the first copy to be sent."""
-    prepared: list[Prepared | EmailResult | ApplicationError] = []
+    """Every email's `_plan_in`, then its rows written, in one transaction that claims the first copy to
+    be sent. Everything is read, rendered and built before the first row is written, so SQLite's one
+    write lock, which every other step's record write waits for, is held only while the rows are."""
+    planned: list[Planned | EmailResult | ApplicationError] = []
     cases: CaseContexts = {}  # a batch's emails are mostly of one case: its names are looked up once
-    first = True  # no copy is claimed yet
     with session_scope() as session:
         keys = [req.key for req in reqs]
         rows = {
             row.key: row
             for row in session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(keys)))
         }
-        for req in reqs:
-            try:
-                ready = _prepare_in(session, req, cases, rows)
-            except ApplicationError as err:
-                if err.type != "NoRecipient":
-                    raise
-                prepared.append(err)  # found before anything of it was written: the others go on
-                continue
-            if first and isinstance(ready, Prepared) and ready.copies:
-                first, copy = False, ready.copies[0]  # the next thing this attempt does is send it
+        with session.no_autoflush:
+            for req in reqs:
+                try:
+                    planned.append(_plan_in(session, req, cases, rows))
+                except ApplicationError as err:
+                    if err.type != "NoRecipient":
+                        raise
+                    planned.append(err)  # found before anything of it was written: the others go on
+        session.flush()  # the rows and links: the write lock is held from here to the commit
+        prepared = _copies(session, planned)
+        for i, ready in enumerate(prepared):
+            if isinstance(ready, Prepared) and ready.copies:  # the next thing this attempt does is send it
+                copy = ready.copies[0]
                 if _claim_in(session, copy.copy_id, copy.attempt):
-                    ready = replace(ready, claimed=copy.copy_id)
-            prepared.append(ready)
+                    prepared[i] = replace(ready, claimed=copy.copy_id)
+                break
     return prepared
 
 
-def _prepare_in(
+@dataclass(frozen=True)
+class Planned:
+    """One email read and built, its row not yet written: each undelivered copy's message (by address)
+    or why it cannot be built."""
+
+    row: OutboxMessage
+    people: list[Person]
+    copies: dict[str, OutboxCopy]  # the copy rows it already has, by address
+    messages: dict[str, bytes]
+    unbuildable: list[str]
+
+
+def _plan_in(
     session: Session, req: EmailRequest, cases: CaseContexts, rows: dict[str, OutboxMessage]
-) -> Prepared | EmailResult:
-    """Settled rows short-circuit; otherwise record the row (in `rows` by key, when there is one) as
-    pending (attempts+1, this attempt's number), make a copy row per recipient and build the copies not
-    yet delivered (with the reasons for any that cannot be built)."""
+) -> Planned | EmailResult:
+    """Settled rows short-circuit; otherwise mark the row (in `rows` by key, when there is one) pending
+    (attempts+1, this attempt's number) and build the copies not yet delivered (with the reasons for any
+    that cannot be built). Nothing is written here: the caller flushes once every email is planned."""
     row = rows.get(req.key)
     if row is not None and row.status == OutboxStatus.sent:
         return EmailResult(key=req.key, status="already-sent", recipients=len(row.recipients))
     if row is not None and row.status == OutboxStatus.failed:
         return EmailResult(key=req.key, status="failed", recipients=0)
-    case = _case(session, req.case_id)
+    settings = get_settings()
+    if (about := cases.get(req.case_id or "")) is None:
+        about = cases[req.case_id or ""] = _case_in_batch(session, req.case_id, settings)
+    case = about.case
     people = resolve(session, case=case, recipients=req.to)
     if only := req.context.get("only_reader"):  # a link sent again: to that one parent or agency
         people = [p for p in people if p.ref == only] or people[:0]
         if not people:
             raise no_recipient(req.to[0].kind, "the reader is no longer in the register")
-    settings = get_settings()
-    new = row is None  # a message never tried before has no copies yet
+    # A message never tried before has no copies yet.
+    copies = {} if row is None else {c.address: c for c in session.exec(_copies_of(row))}
     row = rows[req.key] = row or _new_row(req)
     try:
-        if (about_case := cases.get(req.case_id or "")) is None:
-            about_case = cases[req.case_id or ""] = _case_context(session, case, settings)
-        shared = {**req.context, **about_case}
+        shared = {**req.context, **about.context}
         rendered = {p.email: _render(session, req, case, p, settings, shared) for p in people}
     except TemplateError as exc:
         raise ApplicationError(
@@ -389,37 +416,62 @@ def _prepare_in(
     row.case_id = req.case_id
     row.attempts += 1
     session.add(row)
-    session.flush()
-    assert row.id is not None
     from_addr = parseaddr(settings.mail_from)[1]
-    copies, unbuildable = [], []
+    messages, unbuildable = {}, []
     for person in people:
-        copy = _copy_row(session, row, person.email, from_addr, new=new)
-        if copy.delivered_at is None:
-            try:
-                copies.append(_outgoing(req, rendered[person.email], person, settings, copy, row.attempts))
-            except ValueError as exc:  # a name or address no header can carry (CR, LF): never retried
-                unbuildable.append(scrub(f"{UNBUILDABLE}: {exc}"))
-    return Prepared(copies=copies, total=len(people), attempt=row.attempts, unbuildable=unbuildable)
+        copy = copies.get(person.email)
+        if (copy.delivered_at is not None) if copy else (person.email in row.delivered):
+            continue
+        msg_id = copy.message_id if copy else message_id(f"{row.key}:{person.email}", from_addr)
+        try:
+            messages[person.email] = _message(req, rendered[person.email], person, settings, msg_id)
+        except ValueError as exc:  # a name or address no header can carry (CR, LF): never retried
+            unbuildable.append(scrub(f"{UNBUILDABLE}: {exc}"))
+    return Planned(row, people, copies, messages, unbuildable)
 
 
-def _copy_row(
-    session: Session, row: OutboxMessage, address: str, from_addr: str, *, new: bool = False
-) -> OutboxCopy:
-    """The recipient's copy of the message, made on first use (delivered if `delivered` already lists it,
-    as rows written before copies existed do); `new`: the message's row was made just now."""
-    query = select(OutboxCopy).where(OutboxCopy.outbox_id == row.id, OutboxCopy.address == address)
-    copy = None if new else session.exec(query).first()
-    if copy is None:
-        assert row.id is not None
-        copy = OutboxCopy(
-            outbox_id=row.id,
-            address=address,
-            message_id=message_id(f"{row.key}:{address}", from_addr),
-            delivered_at=(row.sent_at or row.created_at) if address in row.delivered else None,
-        )
-        session.add(copy)
-        session.flush()
+def _copies_of(row: OutboxMessage) -> Any:
+    return select(OutboxCopy).where(OutboxCopy.outbox_id == row.id)
+
+
+def _copies(
+    session: Session, planned: list[Planned | EmailResult | ApplicationError]
+) -> list[Prepared | EmailResult | ApplicationError]:
+    """Each planned email's copy rows, those it lacks made (in one flush; delivered if the row's
+    `delivered` lists the address, as rows written before copies existed do), and the copies to send."""
+    from_addr = parseaddr(get_settings().mail_from)[1]
+    for plan in planned:
+        if isinstance(plan, Planned):
+            for person in plan.people:
+                if person.email not in plan.copies:
+                    plan.copies[person.email] = _copy_row(session, plan.row, person.email, from_addr)
+    session.flush()
+    prepared: list[Prepared | EmailResult | ApplicationError] = []
+    for plan in planned:
+        if not isinstance(plan, Planned):
+            prepared.append(plan)
+            continue
+        row = plan.row
+        outgoing = []
+        for person in plan.people:
+            if (data := plan.messages.get(person.email)) is not None:
+                copy_id = plan.copies[person.email].id
+                assert copy_id is not None
+                outgoing.append(Outgoing(data, from_addr, person.email, copy_id, row.attempts))
+        total = len(plan.people)
+        prepared.append(Prepared(outgoing, total, row.attempts, plan.unbuildable))
+    return prepared
+
+
+def _copy_row(session: Session, row: OutboxMessage, address: str, from_addr: str) -> OutboxCopy:
+    """A new copy row for the recipient (written at the session's next flush)."""
+    copy = OutboxCopy(
+        outbox_id=row.id,
+        address=address,
+        message_id=message_id(f"{row.key}:{address}", from_addr),
+        delivered_at=(row.sent_at or row.created_at) if address in row.delivered else None,
+    )
+    session.add(copy)
     return copy
 
 
@@ -473,16 +525,16 @@ def _record_delivered(
     """Right after the server's 250: this recipient has their copy, so no retry sends it again. With
     `sent` (the message's last copy), the outbox row is marked sent in the same transaction; with
     `claim_next`, that copy is claimed in it too (its id if it was: it is sent next)."""
-    with session_scope() as session:
+    with session_scope() as session:  # read first, then write: the write lock is held for the writes only
         db = session.connection()
         of = select(OutboxCopy.outbox_id, OutboxCopy.address).where(OutboxCopy.id == copy_id)
         if (copy := db.execute(of).first()) is not None:
+            row = session.get(OutboxMessage, copy.outbox_id)
             db.execute(
                 update(OutboxCopy)
                 .where(col(OutboxCopy.id) == copy_id)
                 .values(delivered_at=dt.datetime.now(dt.UTC))
             )
-            row = session.get(OutboxMessage, copy.outbox_id)
             if row is not None and copy.address not in row.delivered:
                 row.delivered = [*row.delivered, copy.address]
                 session.add(row)
@@ -596,20 +648,26 @@ def _case(session: Session, case_id: str | None) -> Case | None:
 STAFF_KINDS = frozenset({"sendco", "headteacher", "staff"})
 
 
-def _case_context(session: Session, case: Case | None, settings: Settings) -> dict[str, Any]:
-    """What every template may use about the case, looked up here so that workflows never carry names."""
+def _case_in_batch(session: Session, case_id: str | None, settings: Settings) -> CaseInBatch:
+    """The case (UnknownCase if there is none) and what every template may use about it, looked up here so
+    that workflows never carry names."""
+    case = _case(session, case_id)
     pupil = session.get(Pupil, case.pupil_id) if case else None
     school = session.get(School, case.school_id) if case else None
     words = pupil.legal_name.split() if pupil else []
     sendco = sendco_of(session, case.school_id) if case else None
-    return {
-        "sendco_name": sendco.name if sendco else "",  # who parents are told to contact
-        "sendco_email": sendco.email if sendco else "",
-        "school": school.name if school else "",
-        "pupil_initials": "".join(w[0].upper() for w in words),
-        "pupil_first_name": words[0] if words else "",
-        "case_ref": case.id[:8] if case else "",
-    }
+    return CaseInBatch(
+        case,
+        (pupil, school),
+        {
+            "sendco_name": sendco.name if sendco else "",  # who parents are told to contact
+            "sendco_email": sendco.email if sendco else "",
+            "school": school.name if school else "",
+            "pupil_initials": "".join(w[0].upper() for w in words),
+            "pupil_first_name": words[0] if words else "",
+            "case_ref": case.id[:8] if case else "",
+        },
+    )
 
 
 def _reader_context(case: Case | None, person: Person, settings: Settings) -> dict[str, Any]:
@@ -624,9 +682,7 @@ def _reader_context(case: Case | None, person: Person, settings: Settings) -> di
 
 
 # --- MIME ---------------------------------------------------------------------------------------------
-def _outgoing(
-    req: EmailRequest, rendered: Rendered, person: Person, settings: Settings, copy: OutboxCopy, attempt: int
-) -> Outgoing:
+def _message(req: EmailRequest, rendered: Rendered, person: Person, settings: Settings, msg_id: str) -> bytes:
     """One recipient's MIME message: text and HTML alternatives, plus the .ics invitation if any.
 
     ValueError if it cannot be built or written out (a header value with a line break in it).
@@ -637,7 +693,7 @@ def _outgoing(
         "From": mime.mailbox(from_name, from_addr),
         "To": mime.mailbox(person.name, person.email),
         "Date": format_datetime(dt.datetime.now(dt.UTC)),
-        "Message-ID": copy.message_id,
+        "Message-ID": msg_id,
         "Auto-Submitted": "auto-generated",
         "X-Send-Outbox-Key": req.key,
     }
@@ -645,9 +701,7 @@ def _outgoing(
     if req.invite is not None:
         calendar = mime.invitation(req.invite, organizer=(from_name, from_addr), people=[person])
     # Written out now: a header that cannot be fails here, not at send.
-    data = mime.message(headers, rendered.text, rendered.html, calendar)
-    assert copy.id is not None
-    return Outgoing(data=data, sender=from_addr, address=person.email, copy_id=copy.id, attempt=attempt)
+    return mime.message(headers, rendered.text, rendered.html, calendar)
 
 
 def message_id(key: str, from_addr: str) -> str:

@@ -68,14 +68,17 @@ def _newer(recorded: dt.datetime | None, at: dt.datetime) -> bool:
 
 
 def write_case_record(session: Session, record: CaseRecord) -> None:
-    """Apply a CaseRecord to the projections (the caller commits)."""
-    if record.progress:
-        _progress(session, record, record.progress)
-    if record.deadlines:
-        _deadlines(session, record.case_id, record.deadlines)
-    for approval in record.approvals:
-        _approval(session, record.case_id, approval)
-    chronology.append_notes(session, record.case_id, record.notes)
+    """Apply a CaseRecord to the projections (the caller commits). Every row is read before any is
+    written: the caller's commit writes them all at once, so the database's one write lock is held only
+    for that."""
+    with session.no_autoflush:
+        if record.progress:
+            _progress(session, record, record.progress)
+        if record.deadlines:
+            _deadlines(session, record.case_id, record.deadlines)
+        for approval in record.approvals:
+            _approval(session, record.case_id, approval)
+        chronology.append_notes(session, record.case_id, record.notes)
 
 
 def _progress(session: Session, record: CaseRecord, progress: CaseProgress) -> None:

@@ -80,16 +80,28 @@ def issue(
     days: float,
 ) -> ActionLink:
     """The link for this email, recipient and purpose: the same one on every attempt at the email, else
-    a new one that supersedes (revokes) the recipient's earlier live links for the same purpose."""
-    found = session.exec(
-        select(ActionLink).where(
-            ActionLink.source == source, ActionLink.recipient == recipient, ActionLink.purpose == purpose
-        )
-    ).first()
+    a new one that supersedes (revokes) the recipient's earlier live links for the same purpose.
+
+    Nothing is written until the session flushes (an email batch writes its rows together at its end):
+    links issued in this session and not yet flushed count as well as the stored ones."""
+    unflushed = [
+        link
+        for link in session.new
+        if isinstance(link, ActionLink)
+        and (link.case_id, link.recipient, link.purpose) == (case_id, recipient, purpose)
+    ]
+    found = (
+        next((link for link in unflushed if link.source == source), None)
+        or session.exec(
+            select(ActionLink).where(
+                ActionLink.source == source, ActionLink.recipient == recipient, ActionLink.purpose == purpose
+            )
+        ).first()
+    )
     if found is not None:
         return found
     at = now()
-    for earlier in session.exec(
+    stored = session.exec(
         select(ActionLink).where(
             ActionLink.case_id == case_id,
             ActionLink.recipient == recipient,
@@ -97,9 +109,11 @@ def issue(
             col(ActionLink.revoked_at).is_(None),
             col(ActionLink.used_at).is_(None),
         )
-    ):
-        earlier.revoked_at = at
-        session.add(earlier)
+    )
+    for earlier in [*unflushed, *stored]:
+        if earlier.revoked_at is None:
+            earlier.revoked_at = at
+            session.add(earlier)
     link = ActionLink(
         id=new_link_id(),
         case_id=case_id,
@@ -112,7 +126,6 @@ def issue(
         expires_at=at + dt.timedelta(days=days),
     )
     session.add(link)
-    session.flush()
     return link
 
 
