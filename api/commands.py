@@ -253,7 +253,9 @@ async def start(
         ) from err
     _guard(session, process, pupil)  # once the input is sound: the pupil it is for, and any open case
     _agency_check(session, process, inp, pupil)  # every agency it emails is in the register, in its LA
-    case = case_service.open_case(
+    # In a thread: the insert may wait for SQLite's write lock (every other request with it, on the loop).
+    case = await asyncio.to_thread(
+        case_service.open_case,
         session,
         case_id=case_id,
         process=process.name,
@@ -282,7 +284,7 @@ def action_of(case: Case, name: str) -> Action:
     return spec
 
 
-async def _written(session: Session, case: Case, before: tuple[Any, Any]) -> None:
+async def _written(session: Session, case: Case, before: tuple[Any, ...]) -> None:
     """Wait (briefly) until the workflow's write of the case after an action has landed, then read it."""
     loop = asyncio.get_running_loop()
     deadline, pause = loop.time() + CASE_WRITE_WAIT, 0.02
@@ -339,7 +341,7 @@ async def _run(
         raise _invalid(_problems(err)) from err
     if outside := outside_window(payload, ""):
         raise _invalid(outside)
-    before = (case.updated_at, case.recorded_at)
+    before = case_service.written_at(session, case_id=case.id)
     result = await run_update(client, case.workflow_id, spec.update, payload, update_id)
     await _written(session, case, before)
     return ActionTaken(case_id=case.id, action=action, result=str(result), case=view_of(session, case))

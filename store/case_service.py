@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -39,10 +40,13 @@ def case_at_school(session: Session, *, case_id: str, school_id: int) -> Case | 
     return case if case is not None and case.school_id == school_id else None
 
 
-def written_at(session: Session, *, case_id: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """When the case row was last changed and the event time of the workflow write that changed it."""
-    stamps = session.exec(select(Case.updated_at, Case.recorded_at).where(Case.id == case_id)).first()
-    return (stamps[0], stamps[1]) if stamps else (None, None)
+def written_at(session: Session, *, case_id: str) -> tuple[Any, ...]:
+    """What every workflow write of the case changes: when the row last changed, the event time of the
+    write that changed it, and the case's latest chronology entry (an action that changes nothing else on
+    the case still notes who took it)."""
+    latest = select(func.max(ChronologyEntry.id)).where(ChronologyEntry.case_id == case_id).scalar_subquery()
+    stamps = session.exec(select(Case.updated_at, Case.recorded_at, latest).where(Case.id == case_id)).first()
+    return tuple(stamps) if stamps else (None, None, None)
 
 
 def workflow_id_for(process: str, case_id: str) -> str:

@@ -243,3 +243,35 @@ def test_a_case_offers_only_the_actions_of_its_step() -> None:
         assert "change-due-date" not in offered(review, case, [row])
     case.status = CaseStatus.closed
     assert offered(review, case, [deadline(DeadlineStatus.pending)]) == {}
+
+
+@pytest.mark.usefixtures("pupil")  # registers Kent's agencies, which an annual review emails
+def test_an_action_that_only_notes_the_chronology_answers_once_the_note_is_written(
+    as_sendco, engine, school, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Recording the parents' views changes no step: the answer comes when its chronology entry is in,
+    not when the wait for the case's write runs out."""
+    from api import commands
+
+    pupil = new_pupil(engine, school, "E")
+    r = as_sendco.post("/api/v1/cases", json=review(pupil.id))
+    assert r.status_code == 201, r.text
+    case_id = r.json()["id"]
+    eventually(lambda: as_sendco.get(f"/api/v1/cases/{case_id}").json()["step"] == "planning")
+    ahead = TODAY + dt.timedelta(weeks=4)
+    meeting = dt.datetime.combine(ahead + dt.timedelta(days=(2 - ahead.weekday()) % 7), dt.time(10))
+    r = as_sendco.post(
+        f"/api/v1/cases/{case_id}/actions/set-meeting",
+        json={"meeting_at": meeting.isoformat(), "minutes": 60, "location": "SENCo office"},
+    )
+    assert r.status_code == 200, r.text
+    monkeypatch.setattr(commands, "CASE_WRITE_WAIT", 30.0)
+    began = dt.datetime.now()
+    r = as_sendco.post(
+        f"/api/v1/cases/{case_id}/actions/record-parent-views",
+        json={"received_on": TODAY.isoformat(), "views": "More help at lunchtimes"},
+    )
+    assert r.status_code == 200, r.text
+    assert (dt.datetime.now() - began).total_seconds() < 15  # well before the 30 s wait would end
+    notes = as_sendco.get(f"/api/v1/cases/{case_id}/chronology").json()
+    assert "parent-views-recorded" in [n["action"] for n in notes]

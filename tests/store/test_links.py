@@ -49,9 +49,7 @@ def _live(session: Session, case_id: str) -> list[str]:
     return sorted(row.source.removeprefix(f"{case_id}:") for row in rows if row.revoked_at is None)
 
 
-def test_a_batch_issuing_two_links_for_one_purpose_keeps_only_the_later(
-    session, school, sendco
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_issuing_two_links_for_one_purpose_keeps_only_the_later(session, school, sendco) -> None:  # type: ignore[no-untyped-def]
     case_id = _case(session, school, sendco)
     with session.no_autoflush:  # as an email batch issues them: nothing written until its one flush
         first = _issue(session, case_id, "email-1")
