@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "SEND case engine <send-engine@school.invalid>"
-    public_url: str = "http://localhost:8000"
+    public_url: str = ""  # empty: http://localhost:<SEND_API_PORT>, where make run serves it
     keep_received_mail: bool = True
     codec_cors_origins: str = ""  # empty: the Temporal UI that make run starts (SEND_TEMPORAL_UI_PORT)
     max_body_bytes: int = 3 * 1024 * 1024  # any request body; the register's CSV import is at most 2 MB
@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     def _no_default_secrets_in_production(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'send.db'}"
+        if not self.public_url:
+            self.public_url = f"http://localhost:{self.api_port}"
         if self.environment != "development" and self.codec_key == DEV_CODEC_KEY:
             raise ValueError("SEND_CODEC_KEY must be set to a real key outside development")
         try:

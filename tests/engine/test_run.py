@@ -343,3 +343,19 @@ def test_a_crash_loop_gives_up_with_a_message_naming_the_process(tmp_path: Path,
     assert "restarting in 0.2 s" in lines[0] and "restarting in 0.4 s" in lines[2]
     assert lines[1].startswith("restarted flaky") and lines[3].startswith("restarted flaky")
     assert 0.6 <= took < 10  # the backoffs were waited, and it gave up promptly
+
+
+def test_the_banner_and_the_links_name_the_port_the_api_serves_on(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With SEND_API_PORT alone, the printed addresses (and the emailed links) follow it; an explicit
+    SEND_PUBLIC_URL, as behind a proxy, is kept."""
+    from engine.run import banner
+    from infra.settings import Settings
+
+    monkeypatch.delenv("SEND_PUBLIC_URL", raising=False)
+    moved = Settings(api_port=18999)
+    assert moved.public_url == "http://localhost:18999"
+    assert "http://localhost:18999/signin" in banner(moved, {})
+    assert "localhost:8000" not in banner(moved, {})
+    assert Settings(api_port=18999, public_url="https://send.school.example").public_url == (
+        "https://send.school.example"
+    )
