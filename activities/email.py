@@ -392,15 +392,17 @@ def _plan_in(
         return EmailResult(key=req.key, status="failed", recipients=0)
     settings = get_settings()
     if (about := cases.get(req.case_id or "")) is None:
-        about = cases[req.case_id or ""] = _case_in_batch(session, req.case_id, settings)
+        about = cases[req.case_id or ""] = _case_in_batch(session, req.case_id)
     case = about.case
     people = resolve(session, case=case, recipients=req.to)
     if only := req.context.get("only_reader"):  # a link sent again: to that one parent or agency
         people = [p for p in people if p.ref == only] or people[:0]
         if not people:
             raise no_recipient(req.to[0].kind, "the reader is no longer in the register")
-    # A message never tried before has no copies yet.
-    copies = {} if row is None else {c.address: c for c in session.exec(_copies_of(row))}
+    copies: dict[str, OutboxCopy] = {}  # a message never tried before has no copies yet
+    if row is not None:
+        had = session.exec(select(OutboxCopy).where(OutboxCopy.outbox_id == row.id))
+        copies = {c.address: c for c in had}
     row = rows[req.key] = row or _new_row(req)
     try:
         shared = {**req.context, **about.context}
@@ -430,10 +432,6 @@ def _plan_in(
     return Planned(row, people, copies, messages, unbuildable)
 
 
-def _copies_of(row: OutboxMessage) -> Any:
-    return select(OutboxCopy).where(OutboxCopy.outbox_id == row.id)
-
-
 def _copies(
     session: Session, planned: list[Planned | EmailResult | ApplicationError]
 ) -> list[Prepared | EmailResult | ApplicationError]:
@@ -458,8 +456,7 @@ def _copies(
                 copy_id = plan.copies[person.email].id
                 assert copy_id is not None
                 outgoing.append(Outgoing(data, from_addr, person.email, copy_id, row.attempts))
-        total = len(plan.people)
-        prepared.append(Prepared(outgoing, total, row.attempts, plan.unbuildable))
+        prepared.append(Prepared(outgoing, len(plan.people), row.attempts, plan.unbuildable))
     return prepared
 
 
@@ -648,7 +645,7 @@ def _case(session: Session, case_id: str | None) -> Case | None:
 STAFF_KINDS = frozenset({"sendco", "headteacher", "staff"})
 
 
-def _case_in_batch(session: Session, case_id: str | None, settings: Settings) -> CaseInBatch:
+def _case_in_batch(session: Session, case_id: str | None) -> CaseInBatch:
     """The case (UnknownCase if there is none) and what every template may use about it, looked up here so
     that workflows never carry names."""
     case = _case(session, case_id)
