@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from email.utils import format_datetime, parseaddr
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -29,6 +30,7 @@ from domain import words
 from domain.schemas import EmailBatch, EmailRequest, EmailResult, Recipient
 from infra.case_history import accepted_updates
 from infra.database import session_scope
+from infra.group_commit import WRITES
 from infra.settings import Settings, get_settings
 from store.casework import Case, OutboxCopy, OutboxMessage, OutboxStatus
 from store.chronology import append
@@ -192,9 +194,15 @@ async def _send_copies(
             )
             raise ApplicationError(f"email {req.key} deferred: {reply}", type="EmailDeferred") from None
         last = copy is prepared.copies[-1]  # the last: the row is marked sent in the same transaction
-        done = req if last else None
-        after = following.get(copy.copy_id)
-        nxt = await asyncio.to_thread(_record_delivered, copy.copy_id, done, "; ".join(refused), total, after)
+        record = partial(
+            _record_delivered_in,
+            copy_id=copy.copy_id,
+            sent=req if last else None,
+            refused="; ".join(refused),
+            total=total,
+            claim_next=following.get(copy.copy_id),
+        )
+        nxt = await WRITES.write(record)  # with the other batches' (each waits for its own)
         if nxt is not None:
             claimed.add(nxt)
         sent = sent or last
@@ -512,7 +520,15 @@ def _render(
     return render(req.template, context)
 
 
-def _record_delivered(
+def _record_delivered(copy_id: int) -> None:
+    """`_record_delivered_in`, in a transaction of its own."""
+    with session_scope() as session:
+        _record_delivered_in(session, copy_id=copy_id)
+
+
+def _record_delivered_in(
+    session: Session,
+    *,
     copy_id: int,
     sent: EmailRequest | None = None,
     refused: str = "",
@@ -522,24 +538,23 @@ def _record_delivered(
     """Right after the server's 250: this recipient has their copy, so no retry sends it again. With
     `sent` (the message's last copy), the outbox row is marked sent in the same transaction; with
     `claim_next`, that copy is claimed in it too (its id if it was: it is sent next)."""
-    with session_scope() as session:  # read first, then write: the write lock is held for the writes only
-        db = session.connection()
-        of = select(OutboxCopy.outbox_id, OutboxCopy.address).where(OutboxCopy.id == copy_id)
-        if (copy := db.execute(of).first()) is not None:
-            row = session.get(OutboxMessage, copy.outbox_id)
-            db.execute(
-                update(OutboxCopy)
-                .where(col(OutboxCopy.id) == copy_id)
-                .values(delivered_at=dt.datetime.now(dt.UTC))
-            )
-            if row is not None and copy.address not in row.delivered:
-                row.delivered = [*row.delivered, copy.address]
-                session.add(row)
-            if sent is not None:
-                _sent_in(session, sent, refused, total, row)
-        if claim_next is not None and _claim_in(session, claim_next.copy_id, claim_next.attempt):
-            return claim_next.copy_id
-        return None
+    db = session.connection()  # read first, then write: the write lock is held for the writes only
+    of = select(OutboxCopy.outbox_id, OutboxCopy.address).where(OutboxCopy.id == copy_id)
+    if (copy := db.execute(of).first()) is not None:
+        row = session.get(OutboxMessage, copy.outbox_id)
+        db.execute(
+            update(OutboxCopy)
+            .where(col(OutboxCopy.id) == copy_id)
+            .values(delivered_at=dt.datetime.now(dt.UTC))
+        )
+        if row is not None and copy.address not in row.delivered:
+            row.delivered = [*row.delivered, copy.address]
+            session.add(row)
+        if sent is not None:
+            _sent_in(session, sent, refused, total, row)
+    if claim_next is not None and _claim_in(session, claim_next.copy_id, claim_next.attempt):
+        return claim_next.copy_id
+    return None
 
 
 def _record_deferral(key: str, reply: str) -> None:

@@ -1,14 +1,18 @@
 """The case projections (case, deadlines, chronology, approvals), written only by the workflows.
 
-One CaseRecord is one step: written in one transaction. Each row keeps the event time of the state it
-holds, and an older record never overwrites a newer state. A write that keeps failing is logged and
-flags the case ("records-failing"), so nobody is left looking at a stale case without knowing it.
+One CaseRecord is one step: written in one transaction, which it shares with the other writes the
+worker has waiting at that moment (infra.group_commit: if one of them fails, each is written alone).
+Each row keeps the event time of the state it holds, and an older record never overwrites a newer
+state. A write that keeps failing is logged and flags the case ("records-failing"), so nobody is left
+looking at a stale case without knowing it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from functools import partial
 
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -16,6 +20,7 @@ from temporalio import activity
 from domain.deadline_states import DeadlineState
 from domain.schemas import ApprovalRecord, CaseProgress, CaseRecord, DeadlineRecord
 from infra.database import session_scope
+from infra.group_commit import WRITES
 from store import chronology
 from store.casework import Approval, Case, CaseStatus, Deadline
 
@@ -31,18 +36,18 @@ STAMPS = {
 
 
 @activity.defn(name="record_case")
-def record_case(record: CaseRecord) -> None:
-    """Write one step's projections in a single transaction (idempotent: upserts and keyed notes)."""
+async def record_case(record: CaseRecord) -> None:
+    """Write one step's projections in a single transaction (idempotent: upserts and keyed notes), with
+    the other writes the worker has waiting (each committed before its caller goes on)."""
     try:
-        with session_scope() as session:
-            write_case_record(session, record)
+        await WRITES.write(partial(write_case_record, record=record))
     except Exception as err:
         attempt = activity.info().attempt
         log.error(
             "case %s: record write failed (attempt %d): %s", record.case_id, attempt, type(err).__name__
         )
         if attempt >= FLAG_FROM_ATTEMPT:
-            _flag_failing(record.case_id)
+            await asyncio.to_thread(_flag_failing, record.case_id)
         raise
 
 

@@ -47,7 +47,7 @@ def flags(engine, case_id: str) -> list[str]:  # type: ignore[no-untyped-def]
         return list(case.flags)
 
 
-def test_a_write_that_keeps_failing_is_logged_and_flags_the_case(
+async def test_a_write_that_keeps_failing_is_logged_and_flags_the_case(
     engine, case_id, monkeypatch, caplog
 ) -> None:  # type: ignore[no-untyped-def]
     record = CaseRecord(
@@ -56,17 +56,17 @@ def test_a_write_that_keeps_failing_is_logged_and_flags_the_case(
         notes=[ChronologyNote(at=NOW, actor="engine", action="reminder-sent", key=f"{case_id}:1")],
     )
 
-    def database_down(*_args: object) -> None:
+    def database_down(*_args: object, **_kwargs: object) -> None:
         raise ConnectionError("the database is unreachable")
 
     monkeypatch.setattr(records, "write_case_record", database_down)
     caplog.set_level(logging.ERROR, logger="activities.records")
     for attempt in (1, 2):  # the first retries are quiet on the case, but logged
         with pytest.raises(ConnectionError):
-            env_at_attempt(attempt).run(records.record_case, record)
+            await env_at_attempt(attempt).run(records.record_case, record)
     assert flags(engine, case_id) == []
     with pytest.raises(ConnectionError):
-        env_at_attempt(3).run(records.record_case, record)
+        await env_at_attempt(3).run(records.record_case, record)
     assert flags(engine, case_id) == ["records-failing"]
     logged = [r.getMessage() for r in caplog.records]
     assert logged == [
@@ -75,5 +75,5 @@ def test_a_write_that_keeps_failing_is_logged_and_flags_the_case(
 
     monkeypatch.undo()  # the database is back: the next write goes through and clears the flag
     later = CaseRecord(case_id=case_id, at=NOW, progress=CaseProgress(step="preparing", next_action="Gather"))
-    env_at_attempt(4).run(records.record_case, later)
+    await env_at_attempt(4).run(records.record_case, later)
     assert flags(engine, case_id) == []
