@@ -44,7 +44,12 @@ class GroupCommit:
     async def _commit_while_waiting(self) -> None:
         while self._waiting:
             group, self._waiting = self._waiting, []
-            outcomes = await asyncio.to_thread(commit_group, [write for write, _ in group])
+            try:
+                outcomes = await asyncio.to_thread(commit_group, [write for write, _ in group])
+            except asyncio.CancelledError:  # the loop is closing: nobody is left waiting for ever
+                for _, done in [*group, *self._waiting]:
+                    done.cancel()
+                raise
             for (_, done), (ok, value) in zip(group, outcomes, strict=True):
                 if done.done():
                     continue

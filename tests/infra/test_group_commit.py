@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -86,3 +87,24 @@ async def test_a_write_that_arrives_while_a_group_commits_goes_in_the_next(engin
 
     assert stored(engine, [early, late]) == {await first: early, second: late}
     assert len(commits) == 2
+
+
+async def test_callers_are_told_when_the_commit_is_cut_short(engine) -> None:  # type: ignore[no-untyped-def]
+    group = GroupCommit()
+    writing, go_on = asyncio.Event(), threading.Event()
+    loop = asyncio.get_running_loop()
+
+    def waits(session: Session) -> None:
+        loop.call_soon_threadsafe(writing.set)
+        go_on.wait(5)
+
+    caller = asyncio.create_task(group.write(waits))
+    await writing.wait()
+    later = asyncio.create_task(group.write(adds(f"Cut {uuid.uuid4().hex[:8]}")))
+    await asyncio.sleep(0)
+    assert group._committer is not None
+    group._committer.cancel()  # as when the worker's event loop closes
+    go_on.set()
+    for waiting in (caller, later):
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(waiting, 5)
