@@ -520,12 +520,6 @@ def _render(
     return render(req.template, context)
 
 
-def _record_delivered(copy_id: int) -> None:
-    """`_record_delivered_in`, in a transaction of its own."""
-    with session_scope() as session:
-        _record_delivered_in(session, copy_id=copy_id)
-
-
 def _record_delivered_in(
     session: Session,
     *,

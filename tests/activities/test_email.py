@@ -473,7 +473,8 @@ async def test_a_subject_of_about_78_characters_arrives_without_a_leading_space(
 
 
 def test_a_copy_is_claimed_by_one_attempt_at_a_time_and_never_once_delivered(engine, case) -> None:  # type: ignore[no-untyped-def]
-    from activities.email import Prepared, _claim, _prepare, _record_delivered
+    from activities.email import Prepared, _claim, _prepare, _record_delivered_in
+    from infra.database import session_scope
     from store.casework import OutboxCopy
 
     the_case, _, parents = case
@@ -490,7 +491,8 @@ def test_a_copy_is_claimed_by_one_attempt_at_a_time_and_never_once_delivered(eng
     assert not _claim(first, newer.attempt)  # nor is it claimed twice by one attempt
     assert _claim(second, older.attempt)  # nobody held this one: the zombie sends it ...
     assert _claim(second, newer.attempt)  # ... and the retry takes it over (the one duplicate possible)
-    _record_delivered(first)
+    with session_scope() as delivering:
+        _record_delivered_in(delivering, copy_id=first)
     assert not _claim(first, 99)  # delivered: no attempt sends it again
     with Session(engine) as s:
         rows = {c.id: c for c in s.exec(select(OutboxCopy).where(col(OutboxCopy.id).in_([first, second])))}
